@@ -1,0 +1,45 @@
+# Finds the libraries every build needs; docs/toolchain.md says how each is found.
+find_package(Torch REQUIRED)
+find_package(absl CONFIG REQUIRED)
+find_package(nlohmann_json CONFIG REQUIRED)
+find_package(Threads REQUIRED)
+# scripts/install-deps.sh builds SentencePiece against the system protobuf,
+# which the server needs anyway. A model-only build (WERSA_BUILD_SERVER=OFF,
+# the GPU machine) may use one built with SentencePiece's own protobuf-lite.
+if(WERSA_BUILD_SERVER)
+  find_package(Protobuf REQUIRED)
+else()
+  find_package(Protobuf QUIET)
+endif()
+
+# SentencePiece comes from scripts/install-deps.sh as static libraries built against
+# the system protobuf (Debian's shared library embeds protobuf 3.14 and aborts a
+# process that also loads protobuf 3.21).
+find_path(WERSA_SENTENCEPIECE_INCLUDE_DIR sentencepiece_processor.h
+          HINTS ${WERSA_DEPS_PREFIX}/include NO_DEFAULT_PATH)
+find_library(WERSA_SENTENCEPIECE_LIBRARY libsentencepiece.a
+             HINTS ${WERSA_DEPS_PREFIX}/lib NO_DEFAULT_PATH)
+find_library(WERSA_SENTENCEPIECE_TRAIN_LIBRARY libsentencepiece_train.a
+             HINTS ${WERSA_DEPS_PREFIX}/lib NO_DEFAULT_PATH)
+if(NOT WERSA_SENTENCEPIECE_INCLUDE_DIR OR NOT WERSA_SENTENCEPIECE_LIBRARY
+   OR NOT WERSA_SENTENCEPIECE_TRAIN_LIBRARY)
+  message(FATAL_ERROR
+    "Static SentencePiece not found under WERSA_DEPS_PREFIX=${WERSA_DEPS_PREFIX}; "
+    "run scripts/install-deps.sh")
+endif()
+add_library(wersa_sentencepiece INTERFACE)
+target_include_directories(wersa_sentencepiece SYSTEM INTERFACE
+                           ${WERSA_SENTENCEPIECE_INCLUDE_DIR})
+target_link_libraries(wersa_sentencepiece INTERFACE
+  ${WERSA_SENTENCEPIECE_TRAIN_LIBRARY} ${WERSA_SENTENCEPIECE_LIBRARY} Threads::Threads)
+if(TARGET protobuf::libprotobuf)
+  target_link_libraries(wersa_sentencepiece INTERFACE protobuf::libprotobuf)
+endif()
+
+if(WERSA_BUILD_TESTS)
+  find_package(GTest CONFIG REQUIRED)
+  include(GoogleTest)
+endif()
+if(WERSA_BUILD_BENCHMARKS)
+  find_package(benchmark REQUIRED)
+endif()

@@ -1,0 +1,159 @@
+#include "model/caching_host_allocator.h"
+
+#include <c10/core/CPUAllocator.h>
+#include <sys/mman.h>
+
+#include <cstdlib>
+#include <list>
+#include <map>
+#include <mutex>
+#include <new>
+
+namespace wersa {
+namespace {
+
+// Above the default allocator's 0. TrackingCpuAllocator uses the same value:
+// SetCPUAllocator only replaces an allocator of equal or lower priority.
+constexpr uint8_t kPriority = 100;
+constexpr size_t kHugePage = size_t{2} << 20;
+
+size_t RoundUp(size_t value, size_t multiple) {
+  return (value + multiple - 1) / multiple * multiple;
+}
+
+}  // namespace
+
+// Free lists of large blocks, shared with every block it handed out so that
+// blocks freed after the allocator is gone still find their way back.
+class CachingHostAllocator::Pool {
+ public:
+  Pool(c10::Allocator* small, const CachingHostAllocatorOptions& options)
+      : small_(small), options_(options) {}
+  ~Pool() { ReleaseIdle(); }
+
+  // Header stored in front of every block: the deleter only gets the data
+  // pointer. 64 bytes keep LibTorch's alignment.
+  struct alignas(64) Header {
+    size_t capacity;  // whole block, header included; 0 for small blocks
+    std::shared_ptr<Pool> pool;
+  };
+
+  void* Allocate(size_t bytes, const std::shared_ptr<Pool>& self) {
+    const size_t needed = bytes + sizeof(Header);
+    if (needed < options_.min_cached_bytes) {
+      void* block = small_->raw_allocate(needed);
+      return Stamp(block, 0, self);
+    }
+    const size_t capacity = RoundUp(needed, kHugePage);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      // Best fit, wasting at most a quarter of the request.
+      const auto fit = idle_by_size_.lower_bound(capacity);
+      if (fit != idle_by_size_.end() && fit->first <= capacity + capacity / 4) {
+        void* block = fit->second->block;
+        const size_t found = fit->first;
+        idle_order_.erase(fit->second);
+        idle_by_size_.erase(fit);
+        idle_bytes_ -= found;
+        in_use_bytes_ += found;
+        ++reused_;
+        return Stamp(block, found, self);
+      }
+    }
+    void* block = nullptr;
+    if (posix_memalign(&block, kHugePage, capacity) != 0) throw std::bad_alloc();
+    madvise(block, capacity, MADV_HUGEPAGE);  // advice only; failure is harmless
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      in_use_bytes_ += capacity;
+      ++fresh_;
+    }
+    return Stamp(block, capacity, self);
+  }
+
+  static void Free(void* data) {
+    Header* header = static_cast<Header*>(data) - 1;
+    std::shared_ptr<Pool> pool = std::move(header->pool);
+    const size_t capacity = header->capacity;
+    header->~Header();
+    pool->Release(header, capacity);
+  }
+
+  CachingHostAllocatorStats stats() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return {static_cast<int64_t>(in_use_bytes_), static_cast<int64_t>(idle_bytes_), reused_,
+            fresh_};
+  }
+
+  void ReleaseIdle() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const IdleBlock& idle : idle_order_) std::free(idle.block);
+    idle_order_.clear();
+    idle_by_size_.clear();
+    idle_bytes_ = 0;
+  }
+
+ private:
+  struct IdleBlock {
+    void* block;
+    std::multimap<size_t, std::list<IdleBlock>::iterator>::iterator by_size;
+  };
+
+  static void* Stamp(void* block, size_t capacity, const std::shared_ptr<Pool>& self) {
+    auto* header = new (block) Header{capacity, self};
+    return header + 1;
+  }
+
+  void Release(void* block, size_t capacity) {
+    if (capacity == 0) {
+      small_->raw_deallocate(block);
+      return;
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    in_use_bytes_ -= capacity;
+    idle_order_.push_back(IdleBlock{block, {}});
+    idle_order_.back().by_size = idle_by_size_.emplace(capacity, std::prev(idle_order_.end()));
+    idle_bytes_ += capacity;
+    while (idle_bytes_ > options_.max_idle_bytes && !idle_order_.empty()) {
+      const IdleBlock oldest = idle_order_.front();
+      idle_bytes_ -= oldest.by_size->first;
+      idle_by_size_.erase(oldest.by_size);
+      idle_order_.pop_front();
+      std::free(oldest.block);
+    }
+  }
+
+  c10::Allocator* small_;
+  CachingHostAllocatorOptions options_;
+  std::mutex mutex_;
+  std::list<IdleBlock> idle_order_;  // least recently freed first
+  std::multimap<size_t, std::list<IdleBlock>::iterator> idle_by_size_;
+  size_t idle_bytes_ = 0;
+  size_t in_use_bytes_ = 0;
+  int64_t reused_ = 0;
+  int64_t fresh_ = 0;
+};
+
+CachingHostAllocator::CachingHostAllocator(const CachingHostAllocatorOptions& options)
+    : previous_(c10::GetCPUAllocator()),
+      pool_(std::make_shared<Pool>(previous_, options)) {
+  c10::SetCPUAllocator(this, kPriority);
+}
+
+CachingHostAllocator::~CachingHostAllocator() {
+  c10::SetCPUAllocator(previous_, kPriority);
+  pool_->ReleaseIdle();
+}
+
+c10::DataPtr CachingHostAllocator::allocate(size_t bytes) const {
+  void* data = pool_->Allocate(bytes, pool_);
+  return {data, data, &Pool::Free, c10::Device(c10::DeviceType::CPU)};
+}
+
+c10::DeleterFnPtr CachingHostAllocator::raw_deleter() const { return &Pool::Free; }
+
+CachingHostAllocatorStats CachingHostAllocator::stats() const { return pool_->stats(); }
+
+void CachingHostAllocator::ReleaseIdle() { pool_->ReleaseIdle(); }
+
+}  // namespace wersa

@@ -1,0 +1,44 @@
+#ifndef WERSA_MODEL_MEMORY_TRACKING_H_
+#define WERSA_MODEL_MEMORY_TRACKING_H_
+
+#include <c10/core/Allocator.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+
+namespace wersa {
+
+// Counts the bytes of every CPU tensor allocation while installed, and their
+// peak, so benchmarks and tests can state exactly how much tensor memory a
+// forward pass needs beyond its inputs. Installs itself as LibTorch's CPU
+// allocator for its lifetime and restores the previous one after; allocations
+// made while installed may outlive it safely.
+class TrackingCpuAllocator final : public c10::Allocator {
+ public:
+  TrackingCpuAllocator();
+  ~TrackingCpuAllocator() override;
+  TrackingCpuAllocator(const TrackingCpuAllocator&) = delete;
+  TrackingCpuAllocator& operator=(const TrackingCpuAllocator&) = delete;
+
+  c10::DataPtr allocate(size_t bytes) const override;
+  c10::DeleterFnPtr raw_deleter() const override;
+
+  int64_t current_bytes() const { return counters_->current.load(); }
+  int64_t peak_bytes() const { return counters_->peak.load(); }
+  // Restarts peak tracking from the bytes allocated now.
+  void ResetPeak() { counters_->peak.store(counters_->current.load()); }
+
+  struct Counters {
+    std::atomic<int64_t> current{0};
+    std::atomic<int64_t> peak{0};
+  };
+
+ private:
+  c10::Allocator* previous_;
+  std::shared_ptr<Counters> counters_;
+};
+
+}  // namespace wersa
+
+#endif  // WERSA_MODEL_MEMORY_TRACKING_H_

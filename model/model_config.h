@@ -1,0 +1,52 @@
+#ifndef WERSA_MODEL_MODEL_CONFIG_H_
+#define WERSA_MODEL_MODEL_CONFIG_H_
+
+#include <cstdint>
+#include <string>
+#include "absl/strings/string_view.h"
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace wersa {
+
+enum class ProblemType { kSingleLabel, kMultiLabel };
+enum class AttentionKind { kWersa, kExact };
+
+absl::string_view ProblemTypeName(ProblemType type);
+absl::string_view AttentionKindName(AttentionKind kind);
+
+// The architecture of an encoder, as stored in a bundle's config.json.
+struct ModelConfig {
+  static constexpr int kFormatVersion = 1;
+
+  int format_version = kFormatVersion;
+  std::string name = "wersa-classifier";
+  std::string version = "0";
+  int64_t vocab_size = 8000;
+  int64_t d_model = 128;
+  int64_t num_layers = 2;
+  int64_t num_heads = 4;
+  int64_t ffn_dim = 512;
+  AttentionKind attention = AttentionKind::kWersa;
+  int64_t wavelet_levels = 3;
+  int64_t random_features = 128;
+  bool shared_qk_features = true;
+  int64_t gate_kernel_size = 33;
+  int64_t position_kernel_size = 31;
+  double dropout = 0.1;
+  int64_t max_tokens = 131072;
+  ProblemType problem_type = ProblemType::kSingleLabel;
+  int64_t num_labels = 2;
+};
+
+// Checks ranges and consistency; the message names the offending key.
+absl::Status ValidateModelConfig(const ModelConfig& config);
+
+// Parses config.json text; unknown keys and wrong types are errors.
+absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view json_text);
+std::string SerializeModelConfig(const ModelConfig& config);
+
+}  // namespace wersa
+
+#endif  // WERSA_MODEL_MODEL_CONFIG_H_

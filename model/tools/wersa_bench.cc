@@ -1,0 +1,125 @@
+// wersa-bench: one attention layer, batch 1, forward pass under InferenceMode,
+// at sequence lengths from 1,024 to 131,072 tokens (exact attention to 16,384).
+// Reports time per forward and the peak tensor memory it allocated beyond its
+// input (bytes counted by a tracking allocator, not RSS). Flags besides
+// Google Benchmark's: --threads=N (default: one per CPU).
+//
+//   wersa-bench --benchmark_filter='Wersa/128/'   # one feature count
+#include <benchmark/benchmark.h>
+#include <torch/torch.h>
+
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <thread>
+
+#include "model/cpu_kernels.h"
+#include "model/caching_host_allocator.h"
+#include "model/exact_attention.h"
+#include "model/memory_tracking.h"
+#include "model/wersa_attention.h"
+
+namespace {
+
+// The reference layer of docs/benchmarks.md.
+constexpr int64_t kModelDim = 128;
+constexpr int64_t kHeads = 4;
+constexpr int64_t kWaveletLevels = 3;
+
+void RunForward(benchmark::State& state, wersa::TrackingCpuAllocator& tracker,
+                wersa::AttentionLayerImpl& layer, int64_t n) {
+  torch::InferenceMode inference;
+  layer.eval();
+  torch::manual_seed(0);
+  const torch::Tensor x = torch::randn({1, n, kModelDim});
+  const torch::Tensor lengths = torch::full({1}, n, torch::kInt64);
+
+  tracker.ResetPeak();
+  const int64_t before = tracker.current_bytes();
+  benchmark::DoNotOptimize(layer.forward(x, lengths));  // also the warm-up
+  const double peak_mib = static_cast<double>(tracker.peak_bytes() - before) / (1 << 20);
+
+  for (auto _ : state) {
+    torch::Tensor y = layer.forward(x, lengths);
+    benchmark::DoNotOptimize(y.data_ptr());
+  }
+  state.counters["peak_extra_MiB"] = peak_mib;
+  state.counters["tokens_per_s"] =
+      benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void BM_Wersa(benchmark::State& state, wersa::TrackingCpuAllocator& tracker) {
+  const int64_t features = state.range(0);
+  const int64_t n = state.range(1);
+  wersa::WersaAttentionOptions options;
+  options.d_model = kModelDim;
+  options.num_heads = kHeads;
+  options.wavelet_levels = kWaveletLevels;
+  options.random_features = features;
+  wersa::WersaAttentionImpl layer(options);
+  RunForward(state, tracker, layer, n);
+}
+
+void BM_Exact(benchmark::State& state, wersa::TrackingCpuAllocator& tracker) {
+  const int64_t n = state.range(0);
+  wersa::ExactAttentionImpl layer(wersa::ExactAttentionOptions{kModelDim, kHeads});
+  RunForward(state, tracker, layer, n);
+}
+
+void RegisterBenchmarks(wersa::TrackingCpuAllocator& tracker) {
+  benchmark::RegisterBenchmark("Wersa", BM_Wersa, std::ref(tracker))
+      ->ArgNames({"features", "n"})
+      ->ArgsProduct({{128, 256, 1024}, benchmark::CreateRange(1024, 131072, 2)})
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime()
+      ->MeasureProcessCPUTime();
+  benchmark::RegisterBenchmark("Exact", BM_Exact, std::ref(tracker))
+      ->ArgName("n")
+      ->RangeMultiplier(2)
+      ->Range(1024, 16384)
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime()
+      ->MeasureProcessCPUTime();
+}
+
+int ThreadsFlag(int* argc, char** argv) {
+  int threads = static_cast<int>(std::thread::hardware_concurrency());
+  int kept = 1;
+  for (int i = 1; i < *argc; ++i) {
+    if (std::strncmp(argv[i], "--threads=", 10) == 0) {
+      threads = std::stoi(argv[i] + 10);
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  *argc = kept;
+  return threads;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const auto kernels = wersa::ConfigureCpuKernels(argv);
+  if (!kernels.ok()) {
+    std::fprintf(stderr, "wersa-bench: %s\n", std::string(kernels.status().message()).c_str());
+    return 1;
+  }
+  const int threads = ThreadsFlag(&argc, argv);
+  torch::set_num_threads(threads);
+  const double gflops = wersa::MeasureGemmGflops(2048, 5);
+  std::printf("%s\nsgemm 2048^3 with %d threads: %.1f GFLOP/s\n", kernels->Describe().c_str(),
+              threads, gflops);
+  benchmark::AddCustomContext("cpu_kernels", kernels->Describe());
+  benchmark::AddCustomContext("sgemm_gflops", std::to_string(gflops));
+  benchmark::AddCustomContext("torch_threads", std::to_string(threads));
+
+  wersa::CachingHostAllocator host_allocator;
+  wersa::TrackingCpuAllocator tracker;
+  RegisterBenchmarks(tracker);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
