@@ -27,14 +27,17 @@ if(NOT WERSA_SENTENCEPIECE_INCLUDE_DIR OR NOT WERSA_SENTENCEPIECE_LIBRARY
     "Static SentencePiece not found under WERSA_DEPS_PREFIX=${WERSA_DEPS_PREFIX}; "
     "run scripts/install-deps.sh")
 endif()
-add_library(wersa_sentencepiece INTERFACE)
-target_include_directories(wersa_sentencepiece SYSTEM INTERFACE
-                           ${WERSA_SENTENCEPIECE_INCLUDE_DIR})
-target_link_libraries(wersa_sentencepiece INTERFACE
-  ${WERSA_SENTENCEPIECE_TRAIN_LIBRARY} ${WERSA_SENTENCEPIECE_LIBRARY} Threads::Threads)
-if(TARGET protobuf::libprotobuf)
-  target_link_libraries(wersa_sentencepiece INTERFACE protobuf::libprotobuf)
-endif()
+# Imported targets carry their own link dependencies, so protobuf always
+# follows the static archives that need it on the link line.
+add_library(wersa::sentencepiece STATIC IMPORTED)
+set_target_properties(wersa::sentencepiece PROPERTIES
+  IMPORTED_LOCATION ${WERSA_SENTENCEPIECE_LIBRARY}
+  INTERFACE_INCLUDE_DIRECTORIES ${WERSA_SENTENCEPIECE_INCLUDE_DIR}
+  INTERFACE_LINK_LIBRARIES "$<$<TARGET_EXISTS:protobuf::libprotobuf>:protobuf::libprotobuf>;Threads::Threads")
+add_library(wersa::sentencepiece_train STATIC IMPORTED)
+set_target_properties(wersa::sentencepiece_train PROPERTIES
+  IMPORTED_LOCATION ${WERSA_SENTENCEPIECE_TRAIN_LIBRARY}
+  INTERFACE_LINK_LIBRARIES wersa::sentencepiece)
 
 if(WERSA_BUILD_TESTS)
   find_package(GTest CONFIG REQUIRED)

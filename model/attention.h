@@ -12,7 +12,8 @@ namespace wersa {
 // lengths[b], and the rows the layer returns there are unspecified but finite.
 class AttentionLayerImpl : public torch::nn::Module {
  public:
-  virtual torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& lengths) = 0;
+  virtual torch::Tensor forward(const torch::Tensor& x,
+                                const torch::Tensor& lengths) = 0;
 };
 
 }  // namespace wersa

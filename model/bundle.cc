@@ -1,11 +1,11 @@
 #include "model/bundle.h"
 
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <string>
@@ -27,29 +27,39 @@ std::string ShapeString(c10::IntArrayRef shape) {
 
 // Prefixes a status message with the file it concerns.
 absl::Status InFile(const fs::path& file, const absl::Status& status) {
-  return absl::Status(status.code(), absl::StrCat(file.string(), ": ", status.message()));
+  return absl::Status(status.code(),
+                      absl::StrCat(file.string(), ": ", status.message()));
 }
 
 absl::StatusOr<std::string> ReadFile(const fs::path& file) {
   std::error_code error;
   if (!fs::is_regular_file(file, error)) {
-    return absl::NotFoundError(absl::StrCat(file.string(), ": missing from the bundle"));
+    return absl::NotFoundError(
+        absl::StrCat(file.string(), ": missing from the bundle"));
   }
   std::ifstream stream(file, std::ios::binary);
-  if (!stream) return absl::PermissionDeniedError(absl::StrCat(file.string(), ": cannot open"));
-  std::string bytes((std::istreambuf_iterator<char>(stream)), std::istreambuf_iterator<char>());
-  if (stream.bad()) return absl::DataLossError(absl::StrCat(file.string(), ": read failed"));
+  if (!stream) {
+    return absl::PermissionDeniedError(
+        absl::StrCat(file.string(), ": cannot open"));
+  }
+  std::string bytes((std::istreambuf_iterator<char>(stream)),
+                    std::istreambuf_iterator<char>());
+  if (stream.bad()) {
+    return absl::DataLossError(absl::StrCat(file.string(), ": read failed"));
+  }
   return bytes;
 }
 
-absl::Status WriteFileAtomically(const fs::path& file, const char* data, size_t size) {
+absl::Status WriteFileAtomically(const fs::path& file, const char* data,
+                                 size_t size) {
   const fs::path temporary = fs::path(file.string() + ".tmp");
   {
     std::ofstream stream(temporary, std::ios::binary | std::ios::trunc);
     stream.write(data, static_cast<std::streamsize>(size));
     stream.close();
     if (!stream) {
-      return absl::InternalError(absl::StrCat(temporary.string(), ": write failed"));
+      return absl::InternalError(
+          absl::StrCat(temporary.string(), ": write failed"));
     }
   }
   std::error_code error;
@@ -74,23 +84,29 @@ absl::StatusOr<std::vector<std::string>> ParseLabels(const std::string& text,
           absl::StrCat("line ", labels.size() + 1, " is empty"));
     }
     if (!seen.insert(label).second) {
-      return absl::InvalidArgumentError(absl::StrCat("label '", label, "' appears twice"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("label '", label, "' appears twice"));
     }
     labels.push_back(label);
   }
   if (static_cast<int64_t>(labels.size()) != expected) {
-    return absl::InvalidArgumentError(absl::StrCat("has ", labels.size(),
-                                                   " labels, config.json num_labels is ",
-                                                   expected));
+    return absl::InvalidArgumentError(
+        absl::StrCat("has ", labels.size(),
+                     " labels, config.json num_labels is ", expected));
   }
   return labels;
 }
 
 // All parameters and buffers of the encoder, by their module path.
-std::vector<std::pair<std::string, torch::Tensor>> NamedState(const Encoder& encoder) {
+std::vector<std::pair<std::string, torch::Tensor>> NamedState(
+    const Encoder& encoder) {
   std::vector<std::pair<std::string, torch::Tensor>> state;
-  for (const auto& item : encoder->named_parameters()) state.emplace_back(item.key(), item.value());
-  for (const auto& item : encoder->named_buffers()) state.emplace_back(item.key(), item.value());
+  for (const auto& item : encoder->named_parameters()) {
+    state.emplace_back(item.key(), item.value());
+  }
+  for (const auto& item : encoder->named_buffers()) {
+    state.emplace_back(item.key(), item.value());
+  }
   return state;
 }
 
@@ -104,12 +120,14 @@ absl::Status LoadWeights(const std::string& bytes, Encoder& encoder) {
                      e.what_without_backtrace()));
   }
   if (!archive.isGenericDict()) {
-    return absl::InvalidArgumentError("does not hold a dictionary of named tensors");
+    return absl::InvalidArgumentError(
+        "does not hold a dictionary of named tensors");
   }
   std::map<std::string, torch::Tensor> stored;
   for (const auto& entry : archive.toGenericDict()) {
     if (!entry.key().isString() || !entry.value().isTensor()) {
-      return absl::InvalidArgumentError("holds an entry that is not a named tensor");
+      return absl::InvalidArgumentError(
+          "holds an entry that is not a named tensor");
     }
     stored.emplace(entry.key().toStringRef(), entry.value().toTensor());
   }
@@ -118,9 +136,9 @@ absl::Status LoadWeights(const std::string& bytes, Encoder& encoder) {
   for (auto& [name, tensor] : NamedState(encoder)) {
     const auto it = stored.find(name);
     if (it == stored.end()) {
-      return absl::InvalidArgumentError(absl::StrCat("tensor '", name, "' of shape ",
-                                                     ShapeString(tensor.sizes()),
-                                                     " is missing"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("tensor '", name, "' of shape ",
+                       ShapeString(tensor.sizes()), " is missing"));
     }
     if (it->second.sizes() != tensor.sizes()) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -128,18 +146,18 @@ absl::Status LoadWeights(const std::string& bytes, Encoder& encoder) {
           ", config.json implies ", ShapeString(tensor.sizes())));
     }
     if (it->second.scalar_type() != tensor.scalar_type()) {
-      return absl::InvalidArgumentError(absl::StrCat("tensor '", name, "' has dtype ",
-                                                     c10::toString(it->second.scalar_type()),
-                                                     ", expected ",
-                                                     c10::toString(tensor.scalar_type())));
+      return absl::InvalidArgumentError(
+          absl::StrCat("tensor '", name, "' has dtype ",
+                       c10::toString(it->second.scalar_type()), ", expected ",
+                       c10::toString(tensor.scalar_type())));
     }
     tensor.copy_(it->second);
     stored.erase(it);
   }
   if (!stored.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("unexpected tensor '", stored.begin()->first,
-                                                   "' (", stored.size(),
-                                                   " not used by the architecture of config.json)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unexpected tensor '", stored.begin()->first, "' (", stored.size(),
+        " not used by the architecture of config.json)"));
   }
   return absl::OkStatus();
 }
@@ -150,7 +168,8 @@ absl::StatusOr<ModelBundle> LoadBundle(const std::string& directory) {
   const fs::path dir(directory);
   std::error_code error;
   if (!fs::is_directory(dir, error)) {
-    return absl::NotFoundError(absl::StrCat(directory, ": not a bundle directory"));
+    return absl::NotFoundError(
+        absl::StrCat(directory, ": not a bundle directory"));
   }
 
   const fs::path config_path = dir / kConfigFile;
@@ -169,7 +188,8 @@ absl::StatusOr<ModelBundle> LoadBundle(const std::string& directory) {
   const fs::path tokenizer_path = dir / kTokenizerFile;
   absl::StatusOr<std::string> tokenizer_proto = ReadFile(tokenizer_path);
   if (!tokenizer_proto.ok()) return tokenizer_proto.status();
-  absl::StatusOr<Tokenizer> tokenizer = Tokenizer::FromSerialized(*std::move(tokenizer_proto));
+  absl::StatusOr<Tokenizer> tokenizer =
+      Tokenizer::FromSerialized(*std::move(tokenizer_proto));
   if (!tokenizer.ok()) return InFile(tokenizer_path, tokenizer.status());
   if (tokenizer->vocab_size() != config->vocab_size) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -192,16 +212,21 @@ absl::StatusOr<ModelBundle> LoadBundle(const std::string& directory) {
     absl::StatusOr<std::string> eval_text = ReadFile(eval_path);
     if (!eval_text.ok()) return eval_text.status();
     if (!nlohmann::json::accept(*eval_text)) {
-      return absl::InvalidArgumentError(absl::StrCat(eval_path.string(), ": not valid JSON"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(eval_path.string(), ": not valid JSON"));
     }
     eval_json = *std::move(eval_text);
   }
-  return ModelBundle{*std::move(config), *std::move(labels), *std::move(tokenizer),
-                     std::move(encoder), std::move(eval_json)};
+  return ModelBundle{*std::move(config), *std::move(labels),
+                     *std::move(tokenizer), std::move(encoder),
+                     std::move(eval_json)};
 }
 
-absl::Status SaveBundle(const ModelBundle& bundle, const std::string& directory) {
-  if (absl::Status valid = ValidateModelConfig(bundle.config); !valid.ok()) return valid;
+absl::Status SaveBundle(const ModelBundle& bundle,
+                        const std::string& directory) {
+  if (absl::Status valid = ValidateModelConfig(bundle.config); !valid.ok()) {
+    return valid;
+  }
   if (static_cast<int64_t>(bundle.labels.size()) != bundle.config.num_labels) {
     return absl::InvalidArgumentError(absl::StrCat(bundle.labels.size(),
                                                    " labels for num_labels ",
@@ -211,7 +236,8 @@ absl::Status SaveBundle(const ModelBundle& bundle, const std::string& directory)
   std::error_code error;
   fs::create_directories(dir, error);
   if (error) {
-    return absl::InternalError(absl::StrCat(directory, ": cannot create: ", error.message()));
+    return absl::InternalError(
+        absl::StrCat(directory, ": cannot create: ", error.message()));
   }
 
   c10::Dict<std::string, torch::Tensor> state;
@@ -222,26 +248,31 @@ absl::Status SaveBundle(const ModelBundle& bundle, const std::string& directory)
   try {
     weights = torch::pickle_save(c10::IValue(state));
   } catch (const c10::Error& e) {
-    return absl::InternalError(absl::StrCat("serializing weights: ", e.what_without_backtrace()));
+    return absl::InternalError(
+        absl::StrCat("serializing weights: ", e.what_without_backtrace()));
   }
 
   const std::string config = SerializeModelConfig(bundle.config);
-  const std::string labels = absl::StrCat(absl::StrJoin(bundle.labels, "\n"), "\n");
+  const std::string labels =
+      absl::StrCat(absl::StrJoin(bundle.labels, "\n"), "\n");
   const std::string& tokenizer = bundle.tokenizer.model_proto();
   struct File {
     const char* name;
     const char* data;
     size_t size;
   };
-  std::vector<File> files = {{kConfigFile, config.data(), config.size()},
-                             {kLabelsFile, labels.data(), labels.size()},
-                             {kTokenizerFile, tokenizer.data(), tokenizer.size()},
-                             {kWeightsFile, weights.data(), weights.size()}};
+  std::vector<File> files = {
+      {kConfigFile, config.data(), config.size()},
+      {kLabelsFile, labels.data(), labels.size()},
+      {kTokenizerFile, tokenizer.data(), tokenizer.size()},
+      {kWeightsFile, weights.data(), weights.size()}};
   if (bundle.eval_json) {
-    files.push_back({kEvalFile, bundle.eval_json->data(), bundle.eval_json->size()});
+    files.push_back(
+        {kEvalFile, bundle.eval_json->data(), bundle.eval_json->size()});
   }
   for (const File& file : files) {
-    if (absl::Status written = WriteFileAtomically(dir / file.name, file.data, file.size);
+    if (absl::Status written =
+            WriteFileAtomically(dir / file.name, file.data, file.size);
         !written.ok()) {
       return written;
     }

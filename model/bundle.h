@@ -39,7 +39,8 @@ absl::StatusOr<ModelBundle> LoadBundle(const std::string& directory);
 
 // Writes the bundle into `directory` (created if needed); each file is
 // written to a temporary name first and renamed into place.
-absl::Status SaveBundle(const ModelBundle& bundle, const std::string& directory);
+absl::Status SaveBundle(const ModelBundle& bundle,
+                        const std::string& directory);
 
 }  // namespace wersa
 

@@ -3,7 +3,6 @@
 #include <c10/core/CPUAllocator.h>
 #include <sys/mman.h>
 
-#include <cstdlib>
 #include <list>
 #include <map>
 #include <mutex>
@@ -20,6 +19,15 @@ constexpr size_t kHugePage = size_t{2} << 20;
 size_t RoundUp(size_t value, size_t multiple) {
   return (value + multiple - 1) / multiple * multiple;
 }
+
+// Large blocks are aligned to huge pages, so that MADV_HUGEPAGE can back
+// them with 2 MiB pages.
+struct HugeBlockDeleter {
+  void operator()(void* block) const {
+    ::operator delete (block, std::align_val_t{kHugePage});
+  }
+};
+using HugeBlock = std::unique_ptr<void, HugeBlockDeleter>;
 
 }  // namespace
 
@@ -50,7 +58,7 @@ class CachingHostAllocator::Pool {
       // Best fit, wasting at most a quarter of the request.
       const auto fit = idle_by_size_.lower_bound(capacity);
       if (fit != idle_by_size_.end() && fit->first <= capacity + capacity / 4) {
-        void* block = fit->second->block;
+        void* block = fit->second->block.release();
         const size_t found = fit->first;
         idle_order_.erase(fit->second);
         idle_by_size_.erase(fit);
@@ -60,15 +68,15 @@ class CachingHostAllocator::Pool {
         return Stamp(block, found, self);
       }
     }
-    void* block = nullptr;
-    if (posix_memalign(&block, kHugePage, capacity) != 0) throw std::bad_alloc();
-    madvise(block, capacity, MADV_HUGEPAGE);  // advice only; failure is harmless
+    HugeBlock block(::operator new(capacity, std::align_val_t{kHugePage}));
+    // Advice only: where transparent huge pages are off, nothing changes.
+    madvise(block.get(), capacity, MADV_HUGEPAGE);
     {
       std::lock_guard<std::mutex> lock(mutex_);
       in_use_bytes_ += capacity;
       ++fresh_;
     }
-    return Stamp(block, capacity, self);
+    return Stamp(block.release(), capacity, self);
   }
 
   static void Free(void* data) {
@@ -81,13 +89,12 @@ class CachingHostAllocator::Pool {
 
   CachingHostAllocatorStats stats() {
     std::lock_guard<std::mutex> lock(mutex_);
-    return {static_cast<int64_t>(in_use_bytes_), static_cast<int64_t>(idle_bytes_), reused_,
-            fresh_};
+    return {static_cast<int64_t>(in_use_bytes_),
+            static_cast<int64_t>(idle_bytes_), reused_, fresh_};
   }
 
   void ReleaseIdle() {
     std::lock_guard<std::mutex> lock(mutex_);
-    for (const IdleBlock& idle : idle_order_) std::free(idle.block);
     idle_order_.clear();
     idle_by_size_.clear();
     idle_bytes_ = 0;
@@ -95,11 +102,12 @@ class CachingHostAllocator::Pool {
 
  private:
   struct IdleBlock {
-    void* block;
+    HugeBlock block;
     std::multimap<size_t, std::list<IdleBlock>::iterator>::iterator by_size;
   };
 
-  static void* Stamp(void* block, size_t capacity, const std::shared_ptr<Pool>& self) {
+  static void* Stamp(void* block, size_t capacity,
+                     const std::shared_ptr<Pool>& self) {
     auto* header = new (block) Header{capacity, self};
     return header + 1;
   }
@@ -111,15 +119,14 @@ class CachingHostAllocator::Pool {
     }
     std::lock_guard<std::mutex> lock(mutex_);
     in_use_bytes_ -= capacity;
-    idle_order_.push_back(IdleBlock{block, {}});
-    idle_order_.back().by_size = idle_by_size_.emplace(capacity, std::prev(idle_order_.end()));
+    idle_order_.push_back(IdleBlock{HugeBlock(block), {}});
+    idle_order_.back().by_size =
+        idle_by_size_.emplace(capacity, std::prev(idle_order_.end()));
     idle_bytes_ += capacity;
     while (idle_bytes_ > options_.max_idle_bytes && !idle_order_.empty()) {
-      const IdleBlock oldest = idle_order_.front();
-      idle_bytes_ -= oldest.by_size->first;
-      idle_by_size_.erase(oldest.by_size);
-      idle_order_.pop_front();
-      std::free(oldest.block);
+      idle_bytes_ -= idle_order_.front().by_size->first;
+      idle_by_size_.erase(idle_order_.front().by_size);
+      idle_order_.pop_front();  // frees the block
     }
   }
 
@@ -134,7 +141,8 @@ class CachingHostAllocator::Pool {
   int64_t fresh_ = 0;
 };
 
-CachingHostAllocator::CachingHostAllocator(const CachingHostAllocatorOptions& options)
+CachingHostAllocator::CachingHostAllocator(
+    const CachingHostAllocatorOptions& options)
     : previous_(c10::GetCPUAllocator()),
       pool_(std::make_shared<Pool>(previous_, options)) {
   c10::SetCPUAllocator(this, kPriority);
@@ -150,9 +158,13 @@ c10::DataPtr CachingHostAllocator::allocate(size_t bytes) const {
   return {data, data, &Pool::Free, c10::Device(c10::DeviceType::CPU)};
 }
 
-c10::DeleterFnPtr CachingHostAllocator::raw_deleter() const { return &Pool::Free; }
+c10::DeleterFnPtr CachingHostAllocator::raw_deleter() const {
+  return &Pool::Free;
+}
 
-CachingHostAllocatorStats CachingHostAllocator::stats() const { return pool_->stats(); }
+CachingHostAllocatorStats CachingHostAllocator::stats() const {
+  return pool_->stats();
+}
 
 void CachingHostAllocator::ReleaseIdle() { pool_->ReleaseIdle(); }
 

@@ -36,7 +36,8 @@ struct CachingHostAllocatorStats {
 // the previous one after; blocks may outlive it.
 class CachingHostAllocator final : public c10::Allocator {
  public:
-  explicit CachingHostAllocator(const CachingHostAllocatorOptions& options = {});
+  explicit CachingHostAllocator(
+      const CachingHostAllocatorOptions& options = {});
   ~CachingHostAllocator() override;
   CachingHostAllocator(const CachingHostAllocator&) = delete;
   CachingHostAllocator& operator=(const CachingHostAllocator&) = delete;

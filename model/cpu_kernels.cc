@@ -1,6 +1,7 @@
 #include "model/cpu_kernels.h"
 
 #include <dlfcn.h>
+#include <torch/torch.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,12 +14,10 @@
 #include <string>
 #include <vector>
 
-#include <torch/torch.h>
-
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 
 namespace wersa {
 namespace {
@@ -51,7 +50,8 @@ int TierOfCore(const std::string& core) {
 int TierOfCpu() {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq")) {
+      __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("avx512dq")) {
     return kAvx512;
   }
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
@@ -78,7 +78,9 @@ const char* CoreForTier(int tier) {
 struct OpenBlasApi {
   const char* (*get_config)() = nullptr;
   const char* (*get_corename)() = nullptr;
-  bool present() const { return get_config != nullptr && get_corename != nullptr; }
+  bool present() const {
+    return get_config != nullptr && get_corename != nullptr;
+  }
 };
 
 OpenBlasApi FindOpenBlas() {
@@ -98,7 +100,9 @@ std::vector<double> PseudoRandom(int64_t count, uint64_t seed) {
   uint64_t state = seed * 6364136223846793005ULL + 1442695040888963407ULL;
   for (double& v : values) {
     state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-    v = static_cast<double>(state >> 11) / static_cast<double>(1ULL << 53) * 2.0 - 1.0;
+    v = static_cast<double>(state >> 11) / static_cast<double>(1ULL << 53) *
+            2.0 -
+        1.0;
   }
   return values;
 }
@@ -109,7 +113,8 @@ absl::Status CheckGemmArithmetic() {
   struct Shape {
     int64_t m, k, n;
   };
-  const Shape shapes[] = {{67, 129, 95}, {256, 256, 256}, {1, 300, 7}, {513, 64, 33}};
+  const Shape shapes[] = {
+      {67, 129, 95}, {256, 256, 256}, {1, 300, 7}, {513, 64, 33}};
   uint64_t seed = 1;
   for (const Shape& s : shapes) {
     const std::vector<double> a = PseudoRandom(s.m * s.k, seed++);
@@ -118,27 +123,33 @@ absl::Status CheckGemmArithmetic() {
     for (int64_t i = 0; i < s.m; ++i) {
       for (int64_t p = 0; p < s.k; ++p) {
         const double aip = a[i * s.k + p];
-        for (int64_t j = 0; j < s.n; ++j) reference[i * s.n + j] += aip * b[p * s.n + j];
+        for (int64_t j = 0; j < s.n; ++j) {
+          reference[i * s.n + j] += aip * b[p * s.n + j];
+        }
       }
     }
     for (const auto dtype : {torch::kFloat32, torch::kFloat64}) {
       const auto options = torch::TensorOptions().dtype(torch::kFloat64);
       const torch::Tensor ta =
-          torch::from_blob(const_cast<double*>(a.data()), {s.m, s.k}, options).to(dtype);
+          torch::from_blob(const_cast<double*>(a.data()), {s.m, s.k}, options)
+              .to(dtype);
       const torch::Tensor tb =
-          torch::from_blob(const_cast<double*>(b.data()), {s.k, s.n}, options).to(dtype);
-      const torch::Tensor product = torch::mm(ta, tb).to(torch::kFloat64).contiguous();
+          torch::from_blob(const_cast<double*>(b.data()), {s.k, s.n}, options)
+              .to(dtype);
+      const torch::Tensor product =
+          torch::mm(ta, tb).to(torch::kFloat64).contiguous();
       const double* got = product.data_ptr<double>();
       // Each entry sums k products of magnitude <= 1.
       const double tolerance =
-          (dtype == torch::kFloat32 ? 4e-7 : 1e-14) * static_cast<double>(s.k) + 1e-6;
+          (dtype == torch::kFloat32 ? 4e-7 : 1e-14) * static_cast<double>(s.k) +
+          1e-6;
       for (int64_t i = 0; i < s.m * s.n; ++i) {
         const double error = std::abs(got[i] - reference[i]);
         if (!(error <= tolerance)) {
           return absl::InternalError(absl::StrCat(
               "GEMM check failed for ", s.m, "x", s.k, " by ", s.k, "x", s.n,
-              dtype == torch::kFloat32 ? " (float)" : " (double)", ": entry ", i,
-              " is ", got[i], ", expected ", reference[i]));
+              dtype == torch::kFloat32 ? " (float)" : " (double)", ": entry ",
+              i, " is ", got[i], ", expected ", reference[i]));
         }
       }
     }
@@ -146,7 +157,8 @@ absl::Status CheckGemmArithmetic() {
   return absl::OkStatus();
 }
 
-[[noreturn]] void ReexecWithCore(char** argv, int tier, const std::string& detected) {
+[[noreturn]] void ReexecWithCore(char** argv, int tier,
+                                 const std::string& detected) {
   if (tier == kUseDetected) {
     unsetenv(kCoreTypeVar);
   } else {
@@ -158,7 +170,8 @@ absl::Status CheckGemmArithmetic() {
   // Only reached when exec failed; the kernels already loaded stay.
   const int exec_errno = errno;
   unsetenv(kSelectedTierVar);
-  std::fprintf(stderr, "wersa: could not re-execute to select BLAS kernels: %s\n",
+  std::fprintf(stderr,
+               "wersa: could not re-execute to select BLAS kernels: %s\n",
                std::strerror(exec_errno));
   std::fflush(stderr);
   std::abort();
@@ -188,8 +201,9 @@ void ConfigureAtenCapability(CpuKernelInfo* info) {
 }  // namespace
 
 std::string CpuKernelInfo::Describe() const {
-  return absl::StrCat("BLAS ", blas_library, "; core ", blas_core, " (", blas_origin,
-                      "); ATen kernels ", aten_capability, " (", aten_origin, ")");
+  return absl::StrCat("BLAS ", blas_library, "; core ", blas_core, " (",
+                      blas_origin, "); ATen kernels ", aten_capability, " (",
+                      aten_origin, ")");
 }
 
 absl::StatusOr<CpuKernelInfo> ConfigureCpuKernels(char** argv) {
@@ -211,20 +225,25 @@ absl::StatusOr<CpuKernelInfo> ConfigureCpuKernels(char** argv) {
   const char* selected = std::getenv(kSelectedTierVar);
   int selected_tier = 0;
   if (selected != nullptr && absl::SimpleAtoi(selected, &selected_tier)) {
-    const std::string detected =
-        std::getenv(kDetectedCoreVar) != nullptr ? std::getenv(kDetectedCoreVar) : "";
+    const char* detected_env = std::getenv(kDetectedCoreVar);
+    const std::string detected = detected_env != nullptr ? detected_env : "";
     absl::Status check = CheckGemmArithmetic();
     if (selected_tier == kUseDetected) {
-      info.blas_origin = "detected by OpenBLAS; the faster kernels failed the GEMM check";
+      info.blas_origin =
+          "detected by OpenBLAS; the faster kernels failed the GEMM check";
       if (!check.ok()) return check;
       return info;
     }
-    info.blas_origin = absl::StrCat("selected for this CPU; OpenBLAS detected ", detected);
+    info.blas_origin =
+        absl::StrCat("selected for this CPU; OpenBLAS detected ", detected);
     if (check.ok()) return info;
-    std::fprintf(stderr, "wersa: BLAS core %s failed its check (%s); trying a safer one\n",
-                 info.blas_core.c_str(), std::string(check.message()).c_str());
+    std::fprintf(
+        stderr,
+        "wersa: BLAS core %s failed its check (%s); trying a safer one\n",
+        info.blas_core.c_str(), std::string(check.message()).c_str());
     const int next = selected_tier - 1;
-    ReexecWithCore(argv, next > TierOfCore(detected) ? next : kUseDetected, detected);
+    ReexecWithCore(argv, next > TierOfCore(detected) ? next : kUseDetected,
+                   detected);
   }
 
   if (env_core != nullptr) {
@@ -232,14 +251,16 @@ absl::StatusOr<CpuKernelInfo> ConfigureCpuKernels(char** argv) {
     absl::Status check = CheckGemmArithmetic();
     if (!check.ok()) {
       return absl::FailedPreconditionError(absl::StrCat(
-          "OPENBLAS_CORETYPE=", env_core, " computes wrong results: ", check.message(),
-          "; unset it to let wersa choose"));
+          "OPENBLAS_CORETYPE=", env_core, " computes wrong results: ",
+          check.message(), "; unset it to let wersa choose"));
     }
     return info;
   }
 
   const int cpu_tier = TierOfCpu();
-  if (TierOfCore(info.blas_core) < cpu_tier) ReexecWithCore(argv, cpu_tier, info.blas_core);
+  if (TierOfCore(info.blas_core) < cpu_tier) {
+    ReexecWithCore(argv, cpu_tier, info.blas_core);
+  }
   info.blas_origin = "detected by OpenBLAS";
   absl::Status check = CheckGemmArithmetic();
   if (!check.ok()) return check;
@@ -253,8 +274,10 @@ double MeasureGemmGflops(int size, int repetitions) {
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < repetitions; ++i) c = torch::mm(a, b);
   const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return 2.0 * size * size * static_cast<double>(size) * repetitions / seconds / 1e9;
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
+  return 2.0 * size * size * static_cast<double>(size) * repetitions / seconds /
+         1e9;
 }
 
 }  // namespace wersa

@@ -34,51 +34,62 @@ EncoderBlockImpl::EncoderBlockImpl(const ModelConfig& config) {
   attention_norm_ = register_module(
       "attention_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d})));
   attention_ = register_module("attention", MakeAttention(config));
-  ffn_norm_ =
-      register_module("ffn_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d})));
+  ffn_norm_ = register_module(
+      "ffn_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d})));
   ffn_in_ = register_module("ffn_in", torch::nn::Linear(d, config.ffn_dim));
   ffn_out_ = register_module("ffn_out", torch::nn::Linear(config.ffn_dim, d));
   dropout_ = register_module("dropout", torch::nn::Dropout(config.dropout));
 }
 
-torch::Tensor EncoderBlockImpl::forward(const torch::Tensor& x, const torch::Tensor& lengths) {
-  torch::Tensor h = x + dropout_(attention_->forward(attention_norm_(x), lengths));
+torch::Tensor EncoderBlockImpl::forward(const torch::Tensor& x,
+                                        const torch::Tensor& lengths) {
+  torch::Tensor h =
+      x + dropout_(attention_->forward(attention_norm_(x), lengths));
   return h + dropout_(ffn_out_(dropout_(torch::gelu(ffn_in_(ffn_norm_(h))))));
 }
 
 EncoderImpl::EncoderImpl(const ModelConfig& config) : config_(config) {
   const int64_t d = config.d_model;
-  embedding_ = register_module("embedding", torch::nn::Embedding(config.vocab_size, d));
+  embedding_ =
+      register_module("embedding", torch::nn::Embedding(config.vocab_size, d));
   position_ = register_module(
       "position",
-      torch::nn::Conv1d(torch::nn::Conv1dOptions(d, d, config.position_kernel_size)
-                            .groups(d)
-                            .padding(config.position_kernel_size / 2)));
+      torch::nn::Conv1d(
+          torch::nn::Conv1dOptions(d, d, config.position_kernel_size)
+              .groups(d)
+              .padding(config.position_kernel_size / 2)));
   dropout_ = register_module("dropout", torch::nn::Dropout(config.dropout));
   blocks_ = register_module("blocks", torch::nn::ModuleList());
-  for (int64_t i = 0; i < config.num_layers; ++i) blocks_->push_back(EncoderBlock(config));
-  final_norm_ =
-      register_module("final_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d})));
+  for (int64_t i = 0; i < config.num_layers; ++i) {
+    blocks_->push_back(EncoderBlock(config));
+  }
+  final_norm_ = register_module(
+      "final_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d})));
   head_ = register_module("head", torch::nn::Linear(d, config.num_labels));
 }
 
-torch::Tensor EncoderImpl::forward(const torch::Tensor& ids, const torch::Tensor& lengths) {
+torch::Tensor EncoderImpl::forward(const torch::Tensor& ids,
+                                   const torch::Tensor& lengths) {
   const int64_t n = ids.size(1);
   const bool has_padding = (lengths < n).any().item<bool>();
   torch::Tensor x = embedding_(ids);
   if (has_padding) x = ZeroPastLengths(x, lengths);
   x = dropout_(x + position_(x.transpose(1, 2)).transpose(1, 2));
-  for (const auto& block : *blocks_) x = block->as<EncoderBlock>()->forward(x, lengths);
+  for (const auto& block : *blocks_) {
+    x = block->as<EncoderBlock>()->forward(x, lengths);
+  }
   x = final_norm_(x);
   if (has_padding) x = ZeroPastLengths(x, lengths);
   const torch::Tensor pooled =
-      x.sum(1) / lengths.to(x.scalar_type()).unsqueeze(1);  // mean over real tokens
+      x.sum(1) /
+      lengths.to(x.scalar_type()).unsqueeze(1);  // mean over real tokens
   return head_(dropout_(pooled));
 }
 
 torch::Tensor EncoderImpl::Scores(const torch::Tensor& logits) const {
-  return config_.problem_type == ProblemType::kMultiLabel ? torch::sigmoid(logits)
-                                                          : torch::softmax(logits, -1);
+  return config_.problem_type == ProblemType::kMultiLabel
+             ? torch::sigmoid(logits)
+             : torch::softmax(logits, -1);
 }
 
 }  // namespace wersa

@@ -42,7 +42,8 @@ class EncoderImpl : public torch::nn::Module {
   // [B]. Returns logits [B, num_labels].
   torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& lengths);
 
-  // Label scores from logits: softmax for single_label, sigmoid for multi_label.
+  // Label scores from logits: softmax for single_label, sigmoid for
+  // multi_label.
   torch::Tensor Scores(const torch::Tensor& logits) const;
 
   const ModelConfig& config() const { return config_; }

@@ -21,7 +21,8 @@ class ExactAttentionImpl : public AttentionLayerImpl {
  public:
   explicit ExactAttentionImpl(const ExactAttentionOptions& options);
 
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& lengths) override;
+  torch::Tensor forward(const torch::Tensor& x,
+                        const torch::Tensor& lengths) override;
 
  private:
   ExactAttentionOptions options_;

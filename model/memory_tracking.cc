@@ -31,17 +31,24 @@ void FreeTracked(void* data) {
 }  // namespace
 
 TrackingCpuAllocator::TrackingCpuAllocator()
-    : previous_(c10::GetCPUAllocator()), counters_(std::make_shared<Counters>()) {
+    : previous_(c10::GetCPUAllocator()),
+      counters_(std::make_shared<Counters>()) {
   c10::SetCPUAllocator(this, kPriority);
 }
 
-TrackingCpuAllocator::~TrackingCpuAllocator() { c10::SetCPUAllocator(previous_, kPriority); }
+TrackingCpuAllocator::~TrackingCpuAllocator() {
+  c10::SetCPUAllocator(previous_, kPriority);
+}
 
-c10::DeleterFnPtr TrackingCpuAllocator::raw_deleter() const { return &FreeTracked; }
+c10::DeleterFnPtr TrackingCpuAllocator::raw_deleter() const {
+  return &FreeTracked;
+}
 
 c10::DataPtr TrackingCpuAllocator::allocate(size_t bytes) const {
   void* block = previous_->raw_allocate(sizeof(BlockHeader) + bytes);
   const auto size = static_cast<int64_t>(bytes);
+  // The block is owned by the DataPtr returned below and freed by FreeTracked.
+  // NOLINTNEXTLINE(cppcoreguidelines-owning-memory)
   auto* header = new (block) BlockHeader{size, counters_, previous_};
   const int64_t now = counters_->current.fetch_add(size) + size;
   int64_t peak = counters_->peak.load();

@@ -1,9 +1,10 @@
 #include "model/model_config.h"
 
+#include <algorithm>
+#include <iterator>
 #include <nlohmann/json.hpp>
-
-#include <set>
 #include <string>
+#include <variant>
 
 #include "absl/strings/str_cat.h"
 
@@ -19,34 +20,68 @@ struct EnumName {
 };
 
 constexpr EnumName<ProblemType> kProblemTypes[] = {
-    {ProblemType::kSingleLabel, "single_label"}, {ProblemType::kMultiLabel, "multi_label"}};
-constexpr EnumName<AttentionKind> kAttentionKinds[] = {{AttentionKind::kWersa, "wersa"},
-                                                       {AttentionKind::kExact, "exact"}};
+    {ProblemType::kSingleLabel, "single_label"},
+    {ProblemType::kMultiLabel, "multi_label"}};
+constexpr EnumName<AttentionKind> kAttentionKinds[] = {
+    {AttentionKind::kWersa, "wersa"}, {AttentionKind::kExact, "exact"}};
 
 template <typename Enum, size_t N>
-absl::StatusOr<Enum> EnumFromName(const EnumName<Enum> (&names)[N], absl::string_view key,
+absl::StatusOr<Enum> EnumFromName(const EnumName<Enum> (&names)[N],
+                                  absl::string_view key,
                                   const std::string& name) {
   std::string allowed;
   for (const auto& entry : names) {
     if (entry.name == name) return entry.value;
     absl::StrAppend(&allowed, allowed.empty() ? "" : ", ", entry.name);
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("config key '", key, "': '", name, "' is not one of ", allowed));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "config key '", key, "': '", name, "' is not one of ", allowed));
 }
 
-absl::Status Require(bool condition, absl::string_view key, absl::string_view requirement) {
+absl::Status Require(bool condition, absl::string_view key,
+                     absl::string_view requirement) {
   if (condition) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat("config key '", key, "' ", requirement));
+  return absl::InvalidArgumentError(
+      absl::StrCat("config key '", key, "' ", requirement));
 }
 
-// Reads config[key] into *out when present, with a message naming the key.
+// Every plain field of config.json, in the order it is written. Parsing,
+// serializing and the unknown-key check all read this one table.
+using Member = std::variant<int ModelConfig::*, int64_t ModelConfig::*,
+                            double ModelConfig::*, bool ModelConfig::*,
+                            std::string ModelConfig::*>;
+struct Field {
+  const char* key;
+  Member member;
+  bool required;
+};
+const Field kFields[] = {
+    {"format_version", &ModelConfig::format_version, true},
+    {"name", &ModelConfig::name, false},
+    {"version", &ModelConfig::version, false},
+    {"vocab_size", &ModelConfig::vocab_size, true},
+    {"d_model", &ModelConfig::d_model, true},
+    {"num_layers", &ModelConfig::num_layers, true},
+    {"num_heads", &ModelConfig::num_heads, true},
+    {"ffn_dim", &ModelConfig::ffn_dim, true},
+    {"wavelet_levels", &ModelConfig::wavelet_levels, false},
+    {"random_features", &ModelConfig::random_features, false},
+    {"shared_qk_features", &ModelConfig::shared_qk_features, false},
+    {"gate_kernel_size", &ModelConfig::gate_kernel_size, false},
+    {"position_kernel_size", &ModelConfig::position_kernel_size, false},
+    {"dropout", &ModelConfig::dropout, false},
+    {"max_tokens", &ModelConfig::max_tokens, false},
+    {"num_labels", &ModelConfig::num_labels, true},
+};
+// The two enumerations are written by name.
+constexpr char kAttentionKey[] = "attention";
+constexpr char kProblemTypeKey[] = "problem_type";
+
+// Reads json[key] into *out, with a message naming the key.
 template <typename T>
-absl::Status ReadKey(const Json& config, const char* key, T* out) {
-  const auto it = config.find(key);
-  if (it == config.end()) return absl::OkStatus();
+absl::Status ReadValue(const Json& value, const char* key, T* out) {
   try {
-    *out = it->get<T>();
+    *out = value.get<T>();
   } catch (const Json::exception& e) {
     return absl::InvalidArgumentError(
         absl::StrCat("config key '", key, "' has the wrong type: ", e.what()));
@@ -86,11 +121,12 @@ absl::Status ValidateModelConfig(const ModelConfig& c) {
       Require(c.wavelet_levels >= 1 && c.wavelet_levels <= 16, "wavelet_levels",
               "must be in [1, 16]"),
       Require(c.random_features >= 1, "random_features", "must be >= 1"),
-      Require(c.gate_kernel_size >= 1 && c.gate_kernel_size % 2 == 1, "gate_kernel_size",
-              "must be odd and >= 1"),
+      Require(c.gate_kernel_size >= 1 && c.gate_kernel_size % 2 == 1,
+              "gate_kernel_size", "must be odd and >= 1"),
       Require(c.position_kernel_size >= 1 && c.position_kernel_size % 2 == 1,
               "position_kernel_size", "must be odd and >= 1"),
-      Require(c.dropout >= 0.0 && c.dropout < 1.0, "dropout", "must be in [0, 1)"),
+      Require(c.dropout >= 0.0 && c.dropout < 1.0, "dropout",
+              "must be in [0, 1)"),
       Require(c.max_tokens >= 1, "max_tokens", "must be >= 1"),
       Require(c.num_labels >= 1, "num_labels", "must be >= 1"),
   };
@@ -105,58 +141,59 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view json_text) {
   try {
     json = Json::parse(json_text.begin(), json_text.end());
   } catch (const Json::parse_error& e) {
-    return absl::InvalidArgumentError(absl::StrCat("not valid JSON: ", e.what()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("not valid JSON: ", e.what()));
   }
   if (!json.is_object()) return absl::InvalidArgumentError("not a JSON object");
 
-  static const std::set<std::string> kKnownKeys = {
-      "format_version", "name",         "version",           "vocab_size",
-      "d_model",        "num_layers",   "num_heads",         "ffn_dim",
-      "attention",      "wavelet_levels", "random_features", "shared_qk_features",
-      "gate_kernel_size", "position_kernel_size", "dropout", "max_tokens",
-      "problem_type",   "num_labels"};
   for (const auto& item : json.items()) {
-    if (kKnownKeys.count(item.key()) == 0) {
-      return absl::InvalidArgumentError(absl::StrCat("unknown config key '", item.key(), "'"));
-    }
-  }
-  for (const char* required : {"format_version", "vocab_size", "d_model", "num_layers",
-                               "num_heads", "ffn_dim", "problem_type", "num_labels"}) {
-    if (!json.contains(required)) {
-      return absl::InvalidArgumentError(absl::StrCat("missing config key '", required, "'"));
+    const bool known =
+        item.key() == kAttentionKey || item.key() == kProblemTypeKey ||
+        std::any_of(std::begin(kFields), std::end(kFields),
+                    [&](const Field& f) { return item.key() == f.key; });
+    if (!known) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown config key '", item.key(), "'"));
     }
   }
 
   ModelConfig c;
+  for (const Field& field : kFields) {
+    const auto it = json.find(field.key);
+    if (it == json.end()) {
+      if (!field.required) continue;
+      return absl::InvalidArgumentError(
+          absl::StrCat("missing config key '", field.key, "'"));
+    }
+    const absl::Status read = std::visit(
+        [&](auto member) { return ReadValue(*it, field.key, &(c.*member)); },
+        field.member);
+    if (!read.ok()) return read;
+  }
   std::string attention(AttentionKindName(c.attention));
   std::string problem_type(ProblemTypeName(c.problem_type));
-  const absl::Status reads[] = {
-      ReadKey(json, "format_version", &c.format_version),
-      ReadKey(json, "name", &c.name),
-      ReadKey(json, "version", &c.version),
-      ReadKey(json, "vocab_size", &c.vocab_size),
-      ReadKey(json, "d_model", &c.d_model),
-      ReadKey(json, "num_layers", &c.num_layers),
-      ReadKey(json, "num_heads", &c.num_heads),
-      ReadKey(json, "ffn_dim", &c.ffn_dim),
-      ReadKey(json, "attention", &attention),
-      ReadKey(json, "wavelet_levels", &c.wavelet_levels),
-      ReadKey(json, "random_features", &c.random_features),
-      ReadKey(json, "shared_qk_features", &c.shared_qk_features),
-      ReadKey(json, "gate_kernel_size", &c.gate_kernel_size),
-      ReadKey(json, "position_kernel_size", &c.position_kernel_size),
-      ReadKey(json, "dropout", &c.dropout),
-      ReadKey(json, "max_tokens", &c.max_tokens),
-      ReadKey(json, "problem_type", &problem_type),
-      ReadKey(json, "num_labels", &c.num_labels),
-  };
-  for (const absl::Status& status : reads) {
-    if (!status.ok()) return status;
+  if (!json.contains(kProblemTypeKey)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("missing config key '", kProblemTypeKey, "'"));
   }
-  absl::StatusOr<AttentionKind> kind = EnumFromName(kAttentionKinds, "attention", attention);
+  if (absl::Status read =
+          ReadValue(json[kProblemTypeKey], kProblemTypeKey, &problem_type);
+      !read.ok()) {
+    return read;
+  }
+  if (json.contains(kAttentionKey)) {
+    if (absl::Status read =
+            ReadValue(json[kAttentionKey], kAttentionKey, &attention);
+        !read.ok()) {
+      return read;
+    }
+  }
+  absl::StatusOr<AttentionKind> kind =
+      EnumFromName(kAttentionKinds, kAttentionKey, attention);
   if (!kind.ok()) return kind.status();
   c.attention = *kind;
-  absl::StatusOr<ProblemType> type = EnumFromName(kProblemTypes, "problem_type", problem_type);
+  absl::StatusOr<ProblemType> type =
+      EnumFromName(kProblemTypes, kProblemTypeKey, problem_type);
   if (!type.ok()) return type.status();
   c.problem_type = *type;
   if (absl::Status valid = ValidateModelConfig(c); !valid.ok()) return valid;
@@ -164,26 +201,12 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view json_text) {
 }
 
 std::string SerializeModelConfig(const ModelConfig& c) {
-  const Json json = {
-      {"format_version", c.format_version},
-      {"name", c.name},
-      {"version", c.version},
-      {"vocab_size", c.vocab_size},
-      {"d_model", c.d_model},
-      {"num_layers", c.num_layers},
-      {"num_heads", c.num_heads},
-      {"ffn_dim", c.ffn_dim},
-      {"attention", AttentionKindName(c.attention)},
-      {"wavelet_levels", c.wavelet_levels},
-      {"random_features", c.random_features},
-      {"shared_qk_features", c.shared_qk_features},
-      {"gate_kernel_size", c.gate_kernel_size},
-      {"position_kernel_size", c.position_kernel_size},
-      {"dropout", c.dropout},
-      {"max_tokens", c.max_tokens},
-      {"problem_type", ProblemTypeName(c.problem_type)},
-      {"num_labels", c.num_labels},
-  };
+  Json json = Json::object();
+  for (const Field& field : kFields) {
+    std::visit([&](auto member) { json[field.key] = c.*member; }, field.member);
+  }
+  json[kAttentionKey] = AttentionKindName(c.attention);
+  json[kProblemTypeKey] = ProblemTypeName(c.problem_type);
   return json.dump(2) + "\n";
 }
 

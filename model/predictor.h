@@ -22,8 +22,8 @@ struct PredictorOptions {
 // Not thread-safe: one worker owns a Predictor (docs/architecture.md).
 class Predictor {
  public:
-  static absl::StatusOr<std::unique_ptr<Predictor>> Create(ModelBundle bundle,
-                                                           const PredictorOptions& options);
+  static absl::StatusOr<std::unique_ptr<Predictor>> Create(
+      ModelBundle bundle, const PredictorOptions& options);
 
   // scores[i][j] is label j's score for documents[i] (softmax over labels for
   // single_label, per-label sigmoid for multi_label). Every document needs

@@ -17,16 +17,19 @@ namespace {
 
 class CallbackSentenceIterator : public sentencepiece::SentenceIterator {
  public:
-  explicit CallbackSentenceIterator(const std::function<bool(std::string*)>& next)
+  explicit CallbackSentenceIterator(
+      const std::function<bool(std::string*)>& next)
       : next_(next) {
-    Next();
+    Advance();
   }
   bool done() const override { return done_; }
-  void Next() override { done_ = !next_(&value_); }
+  void Next() override { Advance(); }
   const std::string& value() const override { return value_; }
   sentencepiece::util::Status status() const override { return {}; }
 
  private:
+  void Advance() { done_ = !next_(&value_); }
+
   const std::function<bool(std::string*)>& next_;
   std::string value_;
   bool done_ = false;
@@ -39,8 +42,10 @@ SentencePieceBackend::SentencePieceBackend()
 
 SentencePieceBackend::~SentencePieceBackend() = default;
 
-std::string SentencePieceBackend::LoadFromSerialized(std::string_view model_proto) {
-  const sentencepiece::util::Status status = processor_->LoadFromSerializedProto(model_proto);
+std::string SentencePieceBackend::LoadFromSerialized(
+    std::string_view model_proto) {
+  const sentencepiece::util::Status status =
+      processor_->LoadFromSerializedProto(model_proto);
   return status.ok() ? std::string() : status.ToString();
 }
 
@@ -53,7 +58,9 @@ std::string SentencePieceBackend::Encode(std::string_view text,
   return {};
 }
 
-int64_t SentencePieceBackend::PieceCount() const { return processor_->GetPieceSize(); }
+int64_t SentencePieceBackend::PieceCount() const {
+  return processor_->GetPieceSize();
+}
 
 std::string TrainSentencePiece(const SentencePieceTrainingSpec& spec,
                                const std::function<bool(std::string*)>& next,
@@ -61,17 +68,20 @@ std::string TrainSentencePiece(const SentencePieceTrainingSpec& spec,
   // Unknown pieces map to id 0; no BOS, EOS or pad pieces: the encoder pools
   // over real tokens and takes lengths, not pad ids.
   std::ostringstream args;
-  args << "--model_type=" << spec.model_type << " --vocab_size=" << spec.vocab_size
+  args << "--model_type=" << spec.model_type
+       << " --vocab_size=" << spec.vocab_size
        << " --character_coverage=" << spec.character_coverage
        << " --input_sentence_size=" << spec.max_sentences
-       << " --shuffle_input_sentence=true --max_sentence_length=" << spec.max_sentence_bytes
-       << " --num_threads=" << spec.num_threads
-       << " --unk_id=0 --bos_id=-1 --eos_id=-1 --pad_id=-1 --hard_vocab_limit=false";
+       << " --shuffle_input_sentence=true --max_sentence_length="
+       << spec.max_sentence_bytes << " --num_threads=" << spec.num_threads
+       << " --unk_id=0 --bos_id=-1 --eos_id=-1 --pad_id=-1 "
+          "--hard_vocab_limit=false";
   sentencepiece::SetRandomGeneratorSeed(spec.seed);
   sentencepiece::logging::SetMinLogLevel(1);
   CallbackSentenceIterator sentences(next);
   const sentencepiece::util::Status status =
-      sentencepiece::SentencePieceTrainer::Train(args.str(), &sentences, model_proto);
+      sentencepiece::SentencePieceTrainer::Train(args.str(), &sentences,
+                                                 model_proto);
   return status.ok() ? std::string() : status.ToString();
 }
 

@@ -37,16 +37,21 @@ absl::StatusOr<Truncation> ParseTruncation(absl::string_view name) {
   for (const auto& entry : kTruncationNames) {
     if (entry.name == lower) return entry.value;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown truncation '", name, "'; expected none, head, tail or head_tail"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown truncation '", name,
+                   "'; expected none, head, tail or head_tail"));
 }
 
-absl::StatusOr<TokenizedDocument> LimitTokens(std::vector<int32_t> ids, int64_t max_tokens,
+absl::StatusOr<TokenizedDocument> LimitTokens(std::vector<int32_t> ids,
+                                              int64_t max_tokens,
                                               Truncation truncation) {
   if (max_tokens < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("token limit must be >= 1, got ", max_tokens));
+    return absl::InvalidArgumentError(
+        absl::StrCat("token limit must be >= 1, got ", max_tokens));
   }
-  if (ids.empty()) return absl::InvalidArgumentError("document is empty: it has no tokens");
+  if (ids.empty()) {
+    return absl::InvalidArgumentError("document is empty: it has no tokens");
+  }
   TokenizedDocument document;
   document.full_length = static_cast<int64_t>(ids.size());
   if (document.full_length <= max_tokens) {
@@ -57,7 +62,8 @@ absl::StatusOr<TokenizedDocument> LimitTokens(std::vector<int32_t> ids, int64_t 
   switch (truncation) {
     case Truncation::kNone:
       return absl::InvalidArgumentError(absl::StrCat(
-          "document has ", document.full_length, " tokens, over the limit of ", max_tokens,
+          "document has ", document.full_length, " tokens, over the limit of ",
+          max_tokens,
           "; truncation is off (choose head, tail or head_tail to truncate)"));
     case Truncation::kHead:
       ids.resize(limit);
@@ -99,7 +105,8 @@ absl::StatusOr<Tokenizer> Tokenizer::FromSerialized(std::string model_proto) {
 absl::StatusOr<Tokenizer> Tokenizer::FromFile(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   if (!file) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  std::string proto((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  std::string proto((std::istreambuf_iterator<char>(file)),
+                    std::istreambuf_iterator<char>());
   absl::StatusOr<Tokenizer> tokenizer = FromSerialized(std::move(proto));
   if (!tokenizer.ok()) {
     return absl::Status(tokenizer.status().code(),
@@ -108,19 +115,23 @@ absl::StatusOr<Tokenizer> Tokenizer::FromFile(const std::string& path) {
   return tokenizer;
 }
 
-absl::StatusOr<std::vector<int32_t>> Tokenizer::Encode(absl::string_view text) const {
+absl::StatusOr<std::vector<int32_t>> Tokenizer::Encode(
+    absl::string_view text) const {
   if (const auto bad = FindInvalidUtf8(text)) {
     return absl::InvalidArgumentError(
         absl::StrCat("text is not valid UTF-8 (at byte ", *bad, ")"));
   }
   std::vector<int32_t> ids;
-  const std::string error = backend_->Encode(std::string_view(text.data(), text.size()), &ids);
-  if (!error.empty()) return absl::InternalError(absl::StrCat("tokenizer: ", error));
+  const std::string error =
+      backend_->Encode(std::string_view(text.data(), text.size()), &ids);
+  if (!error.empty()) {
+    return absl::InternalError(absl::StrCat("tokenizer: ", error));
+  }
   return ids;
 }
 
-absl::StatusOr<TokenizedDocument> Tokenizer::Encode(absl::string_view text, int64_t max_tokens,
-                                                    Truncation truncation) const {
+absl::StatusOr<TokenizedDocument> Tokenizer::Encode(
+    absl::string_view text, int64_t max_tokens, Truncation truncation) const {
   absl::StatusOr<std::vector<int32_t>> ids = Encode(text);
   if (!ids.ok()) return ids.status();
   return LimitTokens(*std::move(ids), max_tokens, truncation);
@@ -128,8 +139,9 @@ absl::StatusOr<TokenizedDocument> Tokenizer::Encode(absl::string_view text, int6
 
 int64_t Tokenizer::vocab_size() const { return backend_->PieceCount(); }
 
-absl::StatusOr<Tokenizer> TrainTokenizer(const TokenizerTrainingOptions& options,
-                                         const std::function<bool(std::string*)>& next) {
+absl::StatusOr<Tokenizer> TrainTokenizer(
+    const TokenizerTrainingOptions& options,
+    const std::function<bool(std::string*)>& next) {
   internal::SentencePieceTrainingSpec spec;
   spec.vocab_size = options.vocab_size;
   spec.model_type = options.model_type;
@@ -148,13 +160,15 @@ absl::StatusOr<Tokenizer> TrainTokenizer(const TokenizerTrainingOptions& options
       }
       if (!next(&text)) return false;
       pending.clear();
-      pending.str(std::move(text));
+      pending.str(text);
     }
   };
   std::string model_proto;
-  const std::string error = internal::TrainSentencePiece(spec, next_line, &model_proto);
+  const std::string error =
+      internal::TrainSentencePiece(spec, next_line, &model_proto);
   if (!error.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("tokenizer training failed: ", error));
+    return absl::InvalidArgumentError(
+        absl::StrCat("tokenizer training failed: ", error));
   }
   return Tokenizer::FromSerialized(std::move(model_proto));
 }

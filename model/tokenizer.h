@@ -5,11 +5,11 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace wersa {
 
@@ -37,7 +37,8 @@ struct TokenizedDocument {
 
 // Applies a token limit. An empty document, or one over the limit with
 // Truncation::kNone, is INVALID_ARGUMENT.
-absl::StatusOr<TokenizedDocument> LimitTokens(std::vector<int32_t> ids, int64_t max_tokens,
+absl::StatusOr<TokenizedDocument> LimitTokens(std::vector<int32_t> ids,
+                                              int64_t max_tokens,
                                               Truncation truncation);
 
 // A SentencePiece model. Thread-safe for concurrent Encode calls.
@@ -55,14 +56,16 @@ class Tokenizer {
   absl::StatusOr<std::vector<int32_t>> Encode(absl::string_view text) const;
 
   // Encode, then LimitTokens.
-  absl::StatusOr<TokenizedDocument> Encode(absl::string_view text, int64_t max_tokens,
+  absl::StatusOr<TokenizedDocument> Encode(absl::string_view text,
+                                           int64_t max_tokens,
                                            Truncation truncation) const;
 
   int64_t vocab_size() const;
   const std::string& model_proto() const { return model_proto_; }
 
  private:
-  Tokenizer(std::string model_proto, std::unique_ptr<internal::SentencePieceBackend> backend);
+  Tokenizer(std::string model_proto,
+            std::unique_ptr<internal::SentencePieceBackend> backend);
 
   std::string model_proto_;
   std::unique_ptr<internal::SentencePieceBackend> backend_;
@@ -72,7 +75,8 @@ struct TokenizerTrainingOptions {
   int64_t vocab_size = 8000;
   std::string model_type = "unigram";  // or "bpe"
   double character_coverage = 0.9995;
-  int64_t max_sentences = 2000000;  // sampled from the input when there are more
+  int64_t max_sentences =
+      2000000;  // sampled from the input when there are more
   int num_threads = 1;
   uint32_t seed = 1;
 };
@@ -80,8 +84,9 @@ struct TokenizerTrainingOptions {
 // Trains a SentencePiece model on the texts `next` yields (false when done).
 // Texts are split into lines; the vocabulary may come out smaller than asked
 // for on a small corpus.
-absl::StatusOr<Tokenizer> TrainTokenizer(const TokenizerTrainingOptions& options,
-                                         const std::function<bool(std::string*)>& next);
+absl::StatusOr<Tokenizer> TrainTokenizer(
+    const TokenizerTrainingOptions& options,
+    const std::function<bool(std::string*)>& next);
 
 }  // namespace wersa
 

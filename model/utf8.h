@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <optional>
+
 #include "absl/strings/string_view.h"
 
 namespace wersa {

@@ -39,7 +39,8 @@ class WersaAttentionImpl : public AttentionLayerImpl {
  public:
   explicit WersaAttentionImpl(const WersaAttentionOptions& options);
 
-  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& lengths) override;
+  torch::Tensor forward(const torch::Tensor& x,
+                        const torch::Tensor& lengths) override;
 
   // The gain of every Haar coefficient, [B, P / 2^L, 2^L] in HaarBlockMatrix
   // order: gate(token) * band scale, where the token is the first one the

@@ -12,7 +12,8 @@
 int main(int argc, char** argv) {
   const auto kernels = wersa::ConfigureCpuKernels(argv);
   if (!kernels.ok()) {
-    std::fprintf(stderr, "CPU kernel check failed: %s\n", std::string(kernels.status().message()).c_str());
+    std::fprintf(stderr, "CPU kernel check failed: %s\n",
+                 std::string(kernels.status().message()).c_str());
     return 1;
   }
   torch::set_num_threads(1);

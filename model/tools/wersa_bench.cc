@@ -14,8 +14,8 @@
 #include <string>
 #include <thread>
 
-#include "model/cpu_kernels.h"
 #include "model/caching_host_allocator.h"
+#include "model/cpu_kernels.h"
 #include "model/exact_attention.h"
 #include "model/memory_tracking.h"
 #include "model/wersa_attention.h"
@@ -38,15 +38,18 @@ void RunForward(benchmark::State& state, wersa::TrackingCpuAllocator& tracker,
   tracker.ResetPeak();
   const int64_t before = tracker.current_bytes();
   benchmark::DoNotOptimize(layer.forward(x, lengths));  // also the warm-up
-  const double peak_mib = static_cast<double>(tracker.peak_bytes() - before) / (1 << 20);
+  const double peak_mib =
+      static_cast<double>(tracker.peak_bytes() - before) / (1 << 20);
 
+  // NOLINTNEXTLINE(clang-analyzer-deadcode.DeadStores): Google Benchmark's loop
+  // idiom
   for (auto _ : state) {
     torch::Tensor y = layer.forward(x, lengths);
     benchmark::DoNotOptimize(y.data_ptr());
   }
   state.counters["peak_extra_MiB"] = peak_mib;
-  state.counters["tokens_per_s"] =
-      benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["tokens_per_s"] = benchmark::Counter(
+      static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void BM_Wersa(benchmark::State& state, wersa::TrackingCpuAllocator& tracker) {
@@ -63,7 +66,8 @@ void BM_Wersa(benchmark::State& state, wersa::TrackingCpuAllocator& tracker) {
 
 void BM_Exact(benchmark::State& state, wersa::TrackingCpuAllocator& tracker) {
   const int64_t n = state.range(0);
-  wersa::ExactAttentionImpl layer(wersa::ExactAttentionOptions{kModelDim, kHeads});
+  wersa::ExactAttentionImpl layer(
+      wersa::ExactAttentionOptions{kModelDim, kHeads});
   RunForward(state, tracker, layer, n);
 }
 
@@ -102,14 +106,15 @@ int ThreadsFlag(int* argc, char** argv) {
 int main(int argc, char** argv) {
   const auto kernels = wersa::ConfigureCpuKernels(argv);
   if (!kernels.ok()) {
-    std::fprintf(stderr, "wersa-bench: %s\n", std::string(kernels.status().message()).c_str());
+    std::fprintf(stderr, "wersa-bench: %s\n",
+                 std::string(kernels.status().message()).c_str());
     return 1;
   }
   const int threads = ThreadsFlag(&argc, argv);
   torch::set_num_threads(threads);
   const double gflops = wersa::MeasureGemmGflops(2048, 5);
-  std::printf("%s\nsgemm 2048^3 with %d threads: %.1f GFLOP/s\n", kernels->Describe().c_str(),
-              threads, gflops);
+  std::printf("%s\nsgemm 2048^3 with %d threads: %.1f GFLOP/s\n",
+              kernels->Describe().c_str(), threads, gflops);
   benchmark::AddCustomContext("cpu_kernels", kernels->Describe());
   benchmark::AddCustomContext("sgemm_gflops", std::to_string(gflops));
   benchmark::AddCustomContext("torch_threads", std::to_string(threads));

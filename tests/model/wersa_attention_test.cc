@@ -26,7 +26,8 @@ Matrix ToMatrix(const torch::Tensor& t) {  // 2-D tensor -> rows of doubles
 
 std::vector<double> ToVector(const torch::Tensor& t) {
   const torch::Tensor d = t.to(torch::kFloat64).contiguous().view({-1});
-  return std::vector<double>(d.data_ptr<double>(), d.data_ptr<double>() + d.numel());
+  return std::vector<double>(d.data_ptr<double>(),
+                             d.data_ptr<double>() + d.numel());
 }
 
 // y = x W^T + b for x [n, in], W [out, in].
@@ -47,7 +48,8 @@ double Sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
 // Haar analysis, a gain per coefficient and synthesis of one channel, written
 // from the definitions: pad to a multiple of 2^L, a = (e+o)/sqrt2,
-// d = (e-o)/sqrt2, coefficient j of level l scaled by gain(l, first token j 2^l).
+// d = (e-o)/sqrt2, coefficient j of level l scaled by gain(l, first token j
+// 2^l).
 std::vector<double> GatedHaar(const std::vector<double>& signal, int levels,
                               const std::function<double(int, int)>& gain) {
   const size_t block = size_t{1} << levels;
@@ -66,7 +68,9 @@ std::vector<double> GatedHaar(const std::vector<double>& signal, int levels,
     details.push_back(detail);
     a = next;
   }
-  for (size_t j = 0; j < a.size(); ++j) a[j] *= gain(levels, static_cast<int>(j << levels));
+  for (size_t j = 0; j < a.size(); ++j) {
+    a[j] *= gain(levels, static_cast<int>(j << levels));
+  }
   for (int level = levels; level >= 1; --level) {
     const std::vector<double>& detail = details[level - 1];
     std::vector<double> up(a.size() * 2);
@@ -85,8 +89,12 @@ std::vector<double> GatedHaar(const std::vector<double>& signal, int levels,
 Matrix NaiveWersa(WersaAttentionImpl& layer, const Matrix& x) {
   const WersaAttentionOptions& o = layer.options();
   std::map<std::string, torch::Tensor> p;
-  for (const auto& item : layer.named_parameters()) p[item.key()] = item.value().detach();
-  for (const auto& item : layer.named_buffers()) p[item.key()] = item.value().detach();
+  for (const auto& item : layer.named_parameters()) {
+    p[item.key()] = item.value().detach();
+  }
+  for (const auto& item : layer.named_buffers()) {
+    p[item.key()] = item.value().detach();
+  }
   const int n = static_cast<int>(x.size());
   const int d = static_cast<int>(o.d_model);
   const int heads = static_cast<int>(o.num_heads);
@@ -94,7 +102,8 @@ Matrix NaiveWersa(WersaAttentionImpl& layer, const Matrix& x) {
   const int m = static_cast<int>(o.random_features);
   const int levels = static_cast<int>(o.wavelet_levels);
 
-  const Matrix qkv = Affine(x, ToMatrix(p["qkv.weight"]), ToVector(p["qkv.bias"]));
+  const Matrix qkv =
+      Affine(x, ToMatrix(p["qkv.weight"]), ToVector(p["qkv.bias"]));
   Matrix q(n, std::vector<double>(d)), k = q, v = q;
   for (int t = 0; t < n; ++t) {
     for (int c = 0; c < d; ++c) {
@@ -105,7 +114,8 @@ Matrix NaiveWersa(WersaAttentionImpl& layer, const Matrix& x) {
   }
 
   // Gate network on the layer input: depthwise conv (zero padding), MLP.
-  const std::vector<double> conv_w = ToVector(p["gate_conv.weight"]);  // [D, 1, K]
+  const std::vector<double> conv_w =
+      ToVector(p["gate_conv.weight"]);  // [D, 1, K]
   const std::vector<double> conv_b = ToVector(p["gate_conv.bias"]);
   const int kernel = static_cast<int>(o.gate_kernel_size);
   Matrix pooled(n, std::vector<double>(d));
@@ -119,12 +129,13 @@ Matrix NaiveWersa(WersaAttentionImpl& layer, const Matrix& x) {
       pooled[t][c] = sum;
     }
   }
-  Matrix hidden = Affine(pooled, ToMatrix(p["gate_hidden.weight"]), ToVector(p["gate_hidden.bias"]));
+  Matrix hidden = Affine(pooled, ToMatrix(p["gate_hidden.weight"]),
+                         ToVector(p["gate_hidden.bias"]));
   for (auto& row : hidden) {
     for (double& h : row) h = std::max(0.0, h);
   }
-  const Matrix gate_logits =
-      Affine(hidden, ToMatrix(p["gate_out.weight"]), ToVector(p["gate_out.bias"]));
+  const Matrix gate_logits = Affine(hidden, ToMatrix(p["gate_out.weight"]),
+                                    ToVector(p["gate_out.bias"]));
   const std::vector<double> scale = ToVector(p["band_scale"]);
   const auto gain = [&](int band, int token) {
     return token < n ? Sigmoid(gate_logits[token][band]) * scale[band] : 0.0;
@@ -145,9 +156,11 @@ Matrix NaiveWersa(WersaAttentionImpl& layer, const Matrix& x) {
     }
   }
 
-  const double beta = std::log1p(std::exp(p["log_bandwidth"].item<double>())) + 0.1;
+  const double beta =
+      std::log1p(std::exp(p["log_bandwidth"].item<double>())) + 0.1;
   const Matrix rq = ToMatrix(p["random_features_q"]);
-  const Matrix rk = o.shared_qk_features ? rq : ToMatrix(p["random_features_k"]);
+  const Matrix rk =
+      o.shared_qk_features ? rq : ToMatrix(p["random_features_k"]);
   const std::vector<double> ln_w = ToVector(p["head_norm.weight"]);
   const std::vector<double> ln_b = ToVector(p["head_norm.bias"]);
   const auto features = [&](const Matrix& xs, const Matrix& r, int t, int h) {
@@ -184,7 +197,8 @@ Matrix NaiveWersa(WersaAttentionImpl& layer, const Matrix& x) {
       for (double value : out) mean += value / dh;
       for (double value : out) var += (value - mean) * (value - mean) / dh;
       for (int i = 0; i < dh; ++i) {
-        attended[t][h * dh + i] = (out[i] - mean) / std::sqrt(var + 1e-5) * ln_w[i] + ln_b[i];
+        attended[t][h * dh + i] =
+            (out[i] - mean) / std::sqrt(var + 1e-5) * ln_w[i] + ln_b[i];
       }
     }
   }
@@ -238,12 +252,14 @@ TEST_P(WersaNaiveTest, MatchesNaiveRecomputation) {
   torch::Tensor got;
   {
     torch::InferenceMode inference;
-    got = layer.forward(x, torch::full({1}, c.n, torch::kInt64))[0].to(torch::kFloat64);
+    got = layer.forward(x, torch::full({1}, c.n, torch::kInt64))[0].to(
+        torch::kFloat64);
   }
   double max_error = 0.0;
   for (int64_t t = 0; t < c.n; ++t) {
     for (int64_t j = 0; j < 16; ++j) {
-      max_error = std::max(max_error, std::abs(got[t][j].item<double>() - expected[t][j]));
+      max_error = std::max(max_error,
+                           std::abs(got[t][j].item<double>() - expected[t][j]));
     }
   }
   EXPECT_LT(max_error, 1e-5);
@@ -251,11 +267,13 @@ TEST_P(WersaNaiveTest, MatchesNaiveRecomputation) {
 
 INSTANTIATE_TEST_SUITE_P(
     LengthsLevelsAndFeatureSharing, WersaNaiveTest,
-    testing::Values(NaiveCase{1, 3, true}, NaiveCase{7, 3, true}, NaiveCase{8, 3, false},
-                    NaiveCase{37, 1, true}, NaiveCase{64, 2, false}, NaiveCase{100, 4, true},
+    testing::Values(NaiveCase{1, 3, true}, NaiveCase{7, 3, true},
+                    NaiveCase{8, 3, false}, NaiveCase{37, 1, true},
+                    NaiveCase{64, 2, false}, NaiveCase{100, 4, true},
                     NaiveCase{256, 3, true}, NaiveCase{255, 2, false}),
     [](const testing::TestParamInfo<NaiveCase>& info) {
-      return "n" + std::to_string(info.param.n) + "_L" + std::to_string(info.param.levels) +
+      return "n" + std::to_string(info.param.n) + "_L" +
+             std::to_string(info.param.levels) +
              (info.param.shared ? "_shared" : "_separate");
     });
 
@@ -270,14 +288,17 @@ TEST(WersaAttentionTest, PaddedBatchMatchesNaivePerSequence) {
   torch::Tensor got;
   {
     torch::InferenceMode inference;
-    got = layer.forward(x, torch::tensor(lengths, torch::kInt64)).to(torch::kFloat64);
+    got = layer.forward(x, torch::tensor(lengths, torch::kInt64))
+              .to(torch::kFloat64);
   }
   for (size_t b = 0; b < lengths.size(); ++b) {
-    const Matrix expected = NaiveWersa(layer, ToMatrix(x[b].narrow(0, 0, lengths[b])));
+    const Matrix expected =
+        NaiveWersa(layer, ToMatrix(x[b].narrow(0, 0, lengths[b])));
     double max_error = 0.0;
     for (int64_t t = 0; t < lengths[b]; ++t) {
       for (int64_t j = 0; j < 16; ++j) {
-        max_error = std::max(max_error, std::abs(got[b][t][j].item<double>() - expected[t][j]));
+        max_error = std::max(
+            max_error, std::abs(got[b][t][j].item<double>() - expected[t][j]));
       }
     }
     EXPECT_LT(max_error, 1e-5) << "sequence " << b;
@@ -294,12 +315,16 @@ TEST(WersaAttentionTest, BatchInvariant) {
   torch::InferenceMode inference;
   const std::vector<int64_t> lengths = {300, 1029, 17, 512};
   const torch::Tensor x = torch::randn({4, 1500, options.d_model});
-  const torch::Tensor batched = layer.forward(x, torch::tensor(lengths, torch::kInt64));
+  const torch::Tensor batched =
+      layer.forward(x, torch::tensor(lengths, torch::kInt64));
   for (size_t b = 0; b < lengths.size(); ++b) {
-    const torch::Tensor alone = layer.forward(x[b].narrow(0, 0, lengths[b]).unsqueeze(0),
-                                              torch::full({1}, lengths[b], torch::kInt64))[0];
-    const double difference =
-        (batched[b].narrow(0, 0, lengths[b]) - alone).abs().max().item<double>();
+    const torch::Tensor alone =
+        layer.forward(x[b].narrow(0, 0, lengths[b]).unsqueeze(0),
+                      torch::full({1}, lengths[b], torch::kInt64))[0];
+    const double difference = (batched[b].narrow(0, 0, lengths[b]) - alone)
+                                  .abs()
+                                  .max()
+                                  .item<double>();
     EXPECT_LT(difference, 1e-5) << "sequence " << b;
   }
 }
@@ -317,19 +342,27 @@ TEST(WersaAttentionTest, GradientsMatchFiniteDifferences) {
   Perturb(layer, 8);
   const torch::Tensor lengths = torch::tensor({13, 9}, torch::kInt64);
   const torch::Tensor valid =
-      (torch::arange(13).unsqueeze(0) < lengths.unsqueeze(1)).unsqueeze(-1).to(torch::kFloat64);
-  const torch::Tensor x = torch::randn({2, 13, 8}, torch::kFloat64).requires_grad_(true);
+      (torch::arange(13).unsqueeze(0) < lengths.unsqueeze(1))
+          .unsqueeze(-1)
+          .to(torch::kFloat64);
+  const torch::Tensor x =
+      torch::randn({2, 13, 8}, torch::kFloat64).requires_grad_(true);
   const torch::Tensor weights = torch::randn({2, 13, 8}, torch::kFloat64);
-  const auto loss = [&]() { return (layer.forward(x, lengths) * weights * valid).sum(); };
+  const auto loss = [&]() {
+    return (layer.forward(x, lengths) * weights * valid).sum();
+  };
   loss().backward();
 
   std::vector<std::pair<std::string, torch::Tensor>> inputs = {{"x", x}};
-  for (const auto& item : layer.named_parameters()) inputs.emplace_back(item.key(), item.value());
+  for (const auto& item : layer.named_parameters()) {
+    inputs.emplace_back(item.key(), item.value());
+  }
   constexpr double kStep = 1e-6;
   for (const auto& [name, tensor] : inputs) {
     ASSERT_TRUE(tensor.grad().defined()) << name;
     const torch::Tensor grad = tensor.grad().reshape({-1});
-    EXPECT_GT(grad.abs().max().item<double>(), 0.0) << name << " gets no gradient";
+    EXPECT_GT(grad.abs().max().item<double>(), 0.0)
+        << name << " gets no gradient";
     const int64_t count = tensor.numel();
     for (const int64_t i : {int64_t{0}, count / 3, 2 * count / 3, count - 1}) {
       torch::NoGradGuard no_grad;
@@ -341,7 +374,8 @@ TEST(WersaAttentionTest, GradientsMatchFiniteDifferences) {
       const double minus = loss().item<double>();
       flat[i] = original;
       const double numeric = (plus - minus) / (2 * kStep);
-      EXPECT_NEAR(grad[i].item<double>(), numeric, 1e-6 + 1e-5 * std::abs(numeric))
+      EXPECT_NEAR(grad[i].item<double>(), numeric,
+                  1e-6 + 1e-5 * std::abs(numeric))
           << name << "[" << i << "]";
     }
   }
@@ -358,11 +392,14 @@ TEST(WersaAttentionTest, LongSequenceNeverAllocatesQuadraticMemory) {
   const torch::Tensor x = torch::randn({1, kTokens, 128});
   TrackingCpuAllocator tracker;
   const int64_t before = tracker.current_bytes();
-  const torch::Tensor y = layer.forward(x, torch::full({1}, kTokens, torch::kInt64));
+  const torch::Tensor y =
+      layer.forward(x, torch::full({1}, kTokens, torch::kInt64));
   const int64_t peak_extra = tracker.peak_bytes() - before;
-  const int64_t quadratic = kTokens * kTokens * static_cast<int64_t>(sizeof(float));
+  const int64_t quadratic =
+      kTokens * kTokens * static_cast<int64_t>(sizeof(float));
   EXPECT_LT(peak_extra, quadratic / 32);
-  EXPECT_LT(peak_extra, int64_t{3} << 29) << "peak " << (peak_extra >> 20) << " MiB";
+  EXPECT_LT(peak_extra, int64_t{3} << 29)
+      << "peak " << (peak_extra >> 20) << " MiB";
   EXPECT_TRUE(torch::isfinite(y).all().item<bool>());
 }
 

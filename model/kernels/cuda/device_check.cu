@@ -18,7 +18,8 @@ struct DeviceFree {
 using DeviceBuffer = std::unique_ptr<float, DeviceFree>;
 
 std::string ErrorText(cudaError_t error) {
-  return std::string(cudaGetErrorName(error)) + ": " + cudaGetErrorString(error);
+  return std::string(cudaGetErrorName(error)) + ": " +
+         cudaGetErrorString(error);
 }
 
 }  // namespace
@@ -28,21 +29,26 @@ int DeviceCount() {
   return cudaGetDeviceCount(&count) == cudaSuccess ? count : 0;
 }
 
-std::string AxpyOnDevice(float a, const std::vector<float>& x, std::vector<float>* y) {
+std::string AxpyOnDevice(float a, const std::vector<float>& x,
+                         std::vector<float>* y) {
   if (x.size() != y->size()) return "x and y differ in size";
   const size_t n = x.size();
   const size_t bytes = n * sizeof(float);
   float* raw_x = nullptr;
   float* raw_y = nullptr;
-  if (cudaError_t e = cudaMalloc(&raw_x, bytes); e != cudaSuccess) return ErrorText(e);
+  if (cudaError_t e = cudaMalloc(&raw_x, bytes); e != cudaSuccess)
+    return ErrorText(e);
   DeviceBuffer device_x(raw_x);
-  if (cudaError_t e = cudaMalloc(&raw_y, bytes); e != cudaSuccess) return ErrorText(e);
+  if (cudaError_t e = cudaMalloc(&raw_y, bytes); e != cudaSuccess)
+    return ErrorText(e);
   DeviceBuffer device_y(raw_y);
-  if (cudaError_t e = cudaMemcpy(raw_x, x.data(), bytes, cudaMemcpyHostToDevice);
+  if (cudaError_t e =
+          cudaMemcpy(raw_x, x.data(), bytes, cudaMemcpyHostToDevice);
       e != cudaSuccess) {
     return ErrorText(e);
   }
-  if (cudaError_t e = cudaMemcpy(raw_y, y->data(), bytes, cudaMemcpyHostToDevice);
+  if (cudaError_t e =
+          cudaMemcpy(raw_y, y->data(), bytes, cudaMemcpyHostToDevice);
       e != cudaSuccess) {
     return ErrorText(e);
   }
@@ -50,7 +56,8 @@ std::string AxpyOnDevice(float a, const std::vector<float>& x, std::vector<float
   const auto blocks = static_cast<unsigned>((n + kThreads - 1) / kThreads);
   AxpyKernel<<<blocks, kThreads>>>(a, raw_x, raw_y, n);
   if (cudaError_t e = cudaGetLastError(); e != cudaSuccess) return ErrorText(e);
-  if (cudaError_t e = cudaMemcpy(y->data(), raw_y, bytes, cudaMemcpyDeviceToHost);
+  if (cudaError_t e =
+          cudaMemcpy(y->data(), raw_y, bytes, cudaMemcpyDeviceToHost);
       e != cudaSuccess) {
     return ErrorText(e);
   }

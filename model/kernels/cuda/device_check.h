@@ -15,7 +15,8 @@ int DeviceCount();
 
 // y <- a * x + y on device 0. Returns an empty string on success, else the
 // CUDA error.
-std::string AxpyOnDevice(float a, const std::vector<float>& x, std::vector<float>* y);
+std::string AxpyOnDevice(float a, const std::vector<float>& x,
+                         std::vector<float>* y);
 
 }  // namespace wersa::kernels::cuda
 

@@ -1,0 +1,225 @@
+#include "model/bundle.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "tests/model/test_bundle.h"
+
+namespace wersa {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::AllOf;
+using testing::HasSubstr;
+using testing_support::RandomBundle;
+using testing_support::SmallConfig;
+using testing_support::TemporaryDirectory;
+
+std::string ReadAll(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in),
+                     std::istreambuf_iterator<char>());
+}
+
+void WriteAll(const fs::path& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
+}
+
+std::string SavedBundle(const ModelConfig& config, const std::string& name) {
+  const std::string dir = TemporaryDirectory(name);
+  EXPECT_TRUE(SaveBundle(RandomBundle(config, 21), dir).ok());
+  return dir;
+}
+
+TEST(BundleTest, RoundTripIsBitExact) {
+  ModelBundle original = RandomBundle(SmallConfig(), 21);
+  original.eval_json = R"({"accuracy": 0.5})";
+  const std::string dir = TemporaryDirectory("bundle");
+  ASSERT_TRUE(SaveBundle(original, dir).ok());
+  for (const char* file :
+       {kConfigFile, kLabelsFile, kTokenizerFile, kWeightsFile, kEvalFile}) {
+    EXPECT_TRUE(fs::is_regular_file(fs::path(dir) / file)) << file;
+  }
+
+  absl::StatusOr<ModelBundle> loaded = LoadBundle(dir);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(SerializeModelConfig(loaded->config),
+            SerializeModelConfig(original.config));
+  EXPECT_EQ(loaded->labels, original.labels);
+  EXPECT_EQ(loaded->tokenizer.model_proto(), original.tokenizer.model_proto());
+  EXPECT_EQ(loaded->eval_json, original.eval_json);
+
+  const auto expected = original.encoder->named_buffers();
+  int random_feature_buffers = 0;
+  for (const auto& item : loaded->encoder->named_buffers()) {
+    EXPECT_TRUE(torch::equal(item.value(), expected[item.key()])) << item.key();
+    random_feature_buffers +=
+        item.key().find("random_features") != std::string::npos;
+  }
+  EXPECT_EQ(random_feature_buffers, SmallConfig().num_layers);
+  const auto expected_parameters = original.encoder->named_parameters();
+  for (const auto& item : loaded->encoder->named_parameters()) {
+    EXPECT_TRUE(torch::equal(item.value(), expected_parameters[item.key()]))
+        << item.key();
+  }
+
+  // Saving the loaded bundle again reproduces the weights file byte for byte.
+  const std::string again = TemporaryDirectory("again");
+  ASSERT_TRUE(SaveBundle(*loaded, again).ok());
+  EXPECT_EQ(ReadAll(fs::path(again) / kWeightsFile),
+            ReadAll(fs::path(dir) / kWeightsFile));
+}
+
+TEST(BundleTest, EvalJsonIsOptional) {
+  const std::string dir = SavedBundle(SmallConfig(), "bundle");
+  absl::StatusOr<ModelBundle> loaded = LoadBundle(dir);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_FALSE(loaded->eval_json.has_value());
+}
+
+class MissingFileTest : public testing::TestWithParam<const char*> {};
+
+TEST_P(MissingFileTest, NamesTheMissingFile) {
+  const std::string dir = SavedBundle(SmallConfig(), "bundle");
+  fs::remove(fs::path(dir) / GetParam());
+  const absl::Status status = LoadBundle(dir).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(
+      std::string(status.message()),
+      AllOf(HasSubstr(GetParam()), HasSubstr("missing from the bundle")));
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryRequiredFile, MissingFileTest,
+                         testing::Values(kConfigFile, kLabelsFile,
+                                         kTokenizerFile, kWeightsFile));
+
+TEST(BundleTest, MissingDirectory) {
+  const absl::Status status = LoadBundle("/nonexistent/wersa-bundle").status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("/nonexistent/wersa-bundle"));
+}
+
+TEST(BundleTest, TruncatedWeights) {
+  const std::string dir = SavedBundle(SmallConfig(), "bundle");
+  const fs::path weights = fs::path(dir) / kWeightsFile;
+  const std::string bytes = ReadAll(weights);
+  WriteAll(weights, bytes.substr(0, bytes.size() / 2));
+  const absl::Status status = LoadBundle(dir).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(status.message()),
+              AllOf(HasSubstr(kWeightsFile), HasSubstr("truncated")));
+}
+
+TEST(BundleTest, TruncatedTokenizer) {
+  const std::string dir = SavedBundle(SmallConfig(), "bundle");
+  const fs::path tokenizer = fs::path(dir) / kTokenizerFile;
+  WriteAll(tokenizer, ReadAll(tokenizer).substr(0, 100));
+  const absl::Status status = LoadBundle(dir).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()),
+              AllOf(HasSubstr(kTokenizerFile),
+                    HasSubstr("not a valid SentencePiece model")));
+}
+
+TEST(BundleTest, WeightsOfAnotherArchitecture) {
+  ModelConfig wider = SmallConfig();
+  wider.ffn_dim = 96;
+  const std::string dir = SavedBundle(wider, "bundle");
+  WriteAll(fs::path(dir) / kConfigFile, SerializeModelConfig(SmallConfig()));
+  const absl::Status status = LoadBundle(dir).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(
+      std::string(status.message()),
+      AllOf(HasSubstr(kWeightsFile), HasSubstr("blocks.0.ffn_in.weight"),
+            HasSubstr("[96, 32]"), HasSubstr("[64, 32]")));
+}
+
+TEST(BundleTest, WeightsWithMissingAndUnexpectedTensors) {
+  ModelConfig deeper = SmallConfig();
+  deeper.num_layers = 3;
+  const std::string deep_dir = SavedBundle(deeper, "deep");
+  WriteAll(fs::path(deep_dir) / kConfigFile,
+           SerializeModelConfig(SmallConfig()));
+  EXPECT_THAT(std::string(LoadBundle(deep_dir).status().message()),
+              AllOf(HasSubstr(kWeightsFile),
+                    HasSubstr("unexpected tensor 'blocks.2.")));
+
+  const std::string shallow_dir = SavedBundle(SmallConfig(), "shallow");
+  WriteAll(fs::path(shallow_dir) / kConfigFile, SerializeModelConfig(deeper));
+  EXPECT_THAT(std::string(LoadBundle(shallow_dir).status().message()),
+              AllOf(HasSubstr(kWeightsFile), HasSubstr("'blocks.2."),
+                    HasSubstr("is missing")));
+}
+
+TEST(BundleTest, SeparateRandomFeaturesNeedTheirOwnTensors) {
+  ModelConfig separate = SmallConfig();
+  separate.shared_qk_features = false;
+  const std::string dir = SavedBundle(SmallConfig(), "bundle");
+  WriteAll(fs::path(dir) / kConfigFile, SerializeModelConfig(separate));
+  EXPECT_THAT(std::string(LoadBundle(dir).status().message()),
+              AllOf(HasSubstr("random_features_k"), HasSubstr("is missing")));
+}
+
+TEST(BundleTest, LabelCountDisagreesWithConfig) {
+  const std::string dir = SavedBundle(SmallConfig(), "bundle");
+  WriteAll(fs::path(dir) / kLabelsFile, "a\nb\nc\n");
+  const absl::Status status = LoadBundle(dir).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()),
+              AllOf(HasSubstr(kLabelsFile), HasSubstr("has 3 labels"),
+                    HasSubstr("num_labels is 4")));
+}
+
+TEST(BundleTest, DuplicateOrEmptyLabels) {
+  const std::string dir = SavedBundle(SmallConfig(), "bundle");
+  WriteAll(fs::path(dir) / kLabelsFile, "a\nb\na\nc\n");
+  EXPECT_THAT(std::string(LoadBundle(dir).status().message()),
+              HasSubstr("'a' appears twice"));
+  WriteAll(fs::path(dir) / kLabelsFile, "a\n\nb\nc\n");
+  EXPECT_THAT(std::string(LoadBundle(dir).status().message()),
+              HasSubstr("line 2 is empty"));
+}
+
+TEST(BundleTest, VocabularyDisagreesWithConfig) {
+  ModelConfig config = SmallConfig();
+  const std::string dir = SavedBundle(config, "bundle");
+  config.vocab_size += 1;
+  WriteAll(fs::path(dir) / kConfigFile, SerializeModelConfig(config));
+  const absl::Status status = LoadBundle(dir).status();
+  EXPECT_THAT(std::string(status.message()),
+              AllOf(HasSubstr(kTokenizerFile), HasSubstr("vocab_size is")));
+}
+
+TEST(BundleTest, MalformedConfig) {
+  const std::string dir = SavedBundle(SmallConfig(), "bundle");
+  WriteAll(fs::path(dir) / kConfigFile, "{\"d_model\": ");
+  absl::Status status = LoadBundle(dir).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()),
+              AllOf(HasSubstr(kConfigFile), HasSubstr("not valid JSON")));
+
+  std::string text = SerializeModelConfig(SmallConfig());
+  text.replace(text.find("\"num_heads\": 4"), 14, "\"num_heads\": 5");
+  WriteAll(fs::path(dir) / kConfigFile, text);
+  status = LoadBundle(dir).status();
+  EXPECT_THAT(std::string(status.message()),
+              AllOf(HasSubstr(kConfigFile),
+                    HasSubstr("'num_heads' must divide d_model 32")));
+}
+
+TEST(BundleTest, MalformedEvalJson) {
+  const std::string dir = SavedBundle(SmallConfig(), "bundle");
+  WriteAll(fs::path(dir) / kEvalFile, "{oops");
+  EXPECT_THAT(std::string(LoadBundle(dir).status().message()),
+              AllOf(HasSubstr(kEvalFile), HasSubstr("not valid JSON")));
+}
+
+}  // namespace
+}  // namespace wersa

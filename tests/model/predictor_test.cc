@@ -1,0 +1,159 @@
+#include "model/predictor.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <numeric>
+#include <random>
+#include <vector>
+
+#include "tests/model/test_bundle.h"
+
+namespace wersa {
+namespace {
+
+using testing::HasSubstr;
+using testing_support::RandomBundle;
+using testing_support::SmallConfig;
+
+std::unique_ptr<Predictor> MakePredictor(const ModelConfig& config) {
+  absl::StatusOr<std::unique_ptr<Predictor>> predictor =
+      Predictor::Create(RandomBundle(config, 31), PredictorOptions{1, "cpu"});
+  EXPECT_TRUE(predictor.ok()) << predictor.status();
+  return *std::move(predictor);
+}
+
+std::vector<int32_t> RandomIds(int64_t length, int64_t vocab, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int32_t> id(0, static_cast<int32_t>(vocab - 1));
+  std::vector<int32_t> ids(length);
+  for (int32_t& value : ids) value = id(rng);
+  return ids;
+}
+
+TEST(PredictorTest, SingleLabelScoresAreADistribution) {
+  std::unique_ptr<Predictor> predictor = MakePredictor(SmallConfig());
+  const auto scores =
+      predictor->Predict({RandomIds(50, SmallConfig().vocab_size, 1)});
+  ASSERT_TRUE(scores.ok()) << scores.status();
+  ASSERT_EQ(scores->size(), 1u);
+  ASSERT_EQ((*scores)[0].size(), 4u);
+  EXPECT_NEAR(std::accumulate((*scores)[0].begin(), (*scores)[0].end(), 0.0),
+              1.0, 1e-5);
+}
+
+TEST(PredictorTest, MultiLabelScoresAreIndependentProbabilities) {
+  ModelConfig config = SmallConfig();
+  config.problem_type = ProblemType::kMultiLabel;
+  std::unique_ptr<Predictor> predictor = MakePredictor(config);
+  const auto scores = predictor->Predict({RandomIds(50, config.vocab_size, 2)});
+  ASSERT_TRUE(scores.ok()) << scores.status();
+  double sum = 0.0;
+  for (const float score : (*scores)[0]) {
+    EXPECT_GT(score, 0.0f);
+    EXPECT_LT(score, 1.0f);
+    sum += score;
+  }
+  EXPECT_GT(std::abs(sum - 1.0), 1e-3) << "sigmoid scores need not sum to one";
+}
+
+// A document's scores alone and inside a padded batch of four documents of
+// other lengths, for both attention kinds.
+TEST(PredictorTest, ScoresDoNotDependOnTheBatch) {
+  for (const AttentionKind attention :
+       {AttentionKind::kWersa, AttentionKind::kExact}) {
+    ModelConfig config = SmallConfig();
+    config.attention = attention;
+    std::unique_ptr<Predictor> predictor = MakePredictor(config);
+    const std::vector<std::vector<int32_t>> documents = {
+        RandomIds(333, config.vocab_size, 3),
+        RandomIds(1000, config.vocab_size, 4),
+        RandomIds(7, config.vocab_size, 5),
+        RandomIds(129, config.vocab_size, 6)};
+    const auto batched = predictor->Predict(documents);
+    ASSERT_TRUE(batched.ok()) << batched.status();
+    for (size_t i = 0; i < documents.size(); ++i) {
+      const auto alone = predictor->Predict({documents[i]});
+      ASSERT_TRUE(alone.ok());
+      for (size_t j = 0; j < (*alone)[0].size(); ++j) {
+        EXPECT_NEAR((*batched)[i][j], (*alone)[0][j], 1e-5)
+            << AttentionKindName(attention) << " document " << i << " label "
+            << j;
+      }
+    }
+  }
+}
+
+TEST(PredictorTest, TokenOrderMatters) {
+  std::unique_ptr<Predictor> predictor = MakePredictor(SmallConfig());
+  std::vector<int32_t> ids = RandomIds(200, SmallConfig().vocab_size, 7);
+  const auto forward = predictor->Predict({ids});
+  std::reverse(ids.begin(), ids.end());
+  const auto reversed = predictor->Predict({ids});
+  ASSERT_TRUE(forward.ok() && reversed.ok());
+  double difference = 0.0;
+  for (size_t j = 0; j < (*forward)[0].size(); ++j) {
+    difference += std::abs((*forward)[0][j] - (*reversed)[0][j]);
+  }
+  EXPECT_GT(difference, 1e-4)
+      << "the positional encoding should make order visible";
+}
+
+TEST(PredictorTest, RejectsInvalidDocuments) {
+  ModelConfig config = SmallConfig();
+  config.max_tokens = 64;
+  std::unique_ptr<Predictor> predictor = MakePredictor(config);
+  const auto good = RandomIds(10, config.vocab_size, 8);
+
+  absl::Status status = predictor->Predict({good, {}}).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("document 1 has no tokens"));
+
+  status =
+      predictor->Predict({good, RandomIds(65, config.vocab_size, 9)}).status();
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("document 1 has 65 tokens, over the limit of 64"));
+  EXPECT_TRUE(predictor->Predict({RandomIds(64, config.vocab_size, 9)}).ok());
+
+  for (const int32_t bad : {-1, static_cast<int32_t>(config.vocab_size)}) {
+    std::vector<int32_t> ids = good;
+    ids[3] = bad;
+    status = predictor->Predict({ids}).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(status.message()),
+                HasSubstr("token id " + std::to_string(bad)));
+  }
+  EXPECT_TRUE(predictor->Predict({}).ok());
+}
+
+TEST(PredictorTest, DeviceAndThreadOptions) {
+  EXPECT_EQ(Predictor::Create(RandomBundle(SmallConfig(), 1),
+                              PredictorOptions{-1, "cpu"})
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  const absl::Status bad_device =
+      Predictor::Create(RandomBundle(SmallConfig(), 1),
+                        PredictorOptions{1, "tpu:9"})
+          .status();
+  EXPECT_EQ(bad_device.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bad_device.message()), HasSubstr("tpu:9"));
+  if (!torch::cuda::is_available()) {
+    const absl::Status no_gpu =
+        Predictor::Create(RandomBundle(SmallConfig(), 1),
+                          PredictorOptions{1, "cuda:0"})
+            .status();
+    EXPECT_EQ(no_gpu.code(), absl::StatusCode::kFailedPrecondition);
+  }
+  absl::StatusOr<std::unique_ptr<Predictor>> two = Predictor::Create(
+      RandomBundle(SmallConfig(), 1), PredictorOptions{2, "cpu"});
+  ASSERT_TRUE(two.ok());
+  EXPECT_EQ(torch::get_num_threads(), 2);
+  EXPECT_EQ((*two)->device(), "cpu");
+  torch::set_num_threads(1);
+}
+
+}  // namespace
+}  // namespace wersa

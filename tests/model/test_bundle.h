@@ -1,0 +1,35 @@
+#ifndef WERSA_TESTS_MODEL_TEST_BUNDLE_H_
+#define WERSA_TESTS_MODEL_TEST_BUNDLE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/bundle.h"
+#include "model/model_config.h"
+#include "model/tokenizer.h"
+
+namespace wersa::testing_support {
+
+// Deterministic pseudo-English documents: each draws most of its words from
+// one of `topics` vocabularies, so a classifier has something to learn.
+std::vector<std::string> GeneratedDocuments(int count, int topics,
+                                            int words_per_document,
+                                            uint32_t seed);
+
+// A small SentencePiece model trained on GeneratedDocuments (cached per
+// process).
+const Tokenizer& SmallTokenizer();
+
+// A small untrained encoder config whose vocabulary matches SmallTokenizer().
+ModelConfig SmallConfig();
+
+// A complete bundle with freshly initialised weights (seeded).
+ModelBundle RandomBundle(const ModelConfig& config, uint64_t seed);
+
+// A fresh empty directory under the test's temporary directory.
+std::string TemporaryDirectory(const std::string& name);
+
+}  // namespace wersa::testing_support
+
+#endif  // WERSA_TESTS_MODEL_TEST_BUNDLE_H_
