@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "model/depthwise_conv.h"
 #include "model/exact_attention.h"
 #include "model/haar.h"
 #include "model/wersa_attention.h"
@@ -68,21 +69,26 @@ EncoderImpl::EncoderImpl(const ModelConfig& config) : config_(config) {
   head_ = register_module("head", torch::nn::Linear(d, config.num_labels));
 }
 
-torch::Tensor EncoderImpl::forward(const torch::Tensor& ids,
-                                   const torch::Tensor& lengths) {
+torch::Tensor EncoderImpl::Encode(const torch::Tensor& ids,
+                                  const torch::Tensor& lengths) {
   const int64_t n = ids.size(1);
   const bool has_padding = (lengths < n).any().item<bool>();
   torch::Tensor x = embedding_(ids);
   if (has_padding) x = ZeroPastLengths(x, lengths);
-  x = dropout_(x + position_(x.transpose(1, 2)).transpose(1, 2));
+  x = dropout_(x + DepthwiseConvTokens(x, position_->weight, position_->bias));
   for (const auto& block : *blocks_) {
     x = block->as<EncoderBlock>()->forward(x, lengths);
   }
   x = final_norm_(x);
-  if (has_padding) x = ZeroPastLengths(x, lengths);
+  return has_padding ? ZeroPastLengths(x, lengths) : x;
+}
+
+torch::Tensor EncoderImpl::forward(const torch::Tensor& ids,
+                                   const torch::Tensor& lengths) {
+  const torch::Tensor states = Encode(ids, lengths);
   const torch::Tensor pooled =
-      x.sum(1) /
-      lengths.to(x.scalar_type()).unsqueeze(1);  // mean over real tokens
+      states.sum(1) /
+      lengths.to(states.scalar_type()).unsqueeze(1);  // mean over real tokens
   return head_(dropout_(pooled));
 }
 

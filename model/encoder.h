@@ -42,6 +42,14 @@ class EncoderImpl : public torch::nn::Module {
   // [B]. Returns logits [B, num_labels].
   torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& lengths);
 
+  // The token states [B, n, D] that forward() pools (after the final
+  // LayerNorm, zero past each length): what self-supervised pre-training
+  // predicts tokens from.
+  torch::Tensor Encode(const torch::Tensor& ids, const torch::Tensor& lengths);
+
+  // [vocab_size, D]: a masked-token head ties its output weights to it.
+  const torch::Tensor& embedding_weight() const { return embedding_->weight; }
+
   // Label scores from logits: softmax for single_label, sigmoid for
   // multi_label.
   torch::Tensor Scores(const torch::Tensor& logits) const;

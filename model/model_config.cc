@@ -105,6 +105,14 @@ absl::string_view AttentionKindName(AttentionKind kind) {
   return "unknown";
 }
 
+absl::StatusOr<ProblemType> ParseProblemType(absl::string_view name) {
+  return EnumFromName(kProblemTypes, kProblemTypeKey, std::string(name));
+}
+
+absl::StatusOr<AttentionKind> ParseAttentionKind(absl::string_view name) {
+  return EnumFromName(kAttentionKinds, kAttentionKey, std::string(name));
+}
+
 absl::Status ValidateModelConfig(const ModelConfig& c) {
   const absl::Status checks[] = {
       Require(c.format_version == ModelConfig::kFormatVersion, "format_version",

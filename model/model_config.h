@@ -15,6 +15,9 @@ enum class AttentionKind { kWersa, kExact };
 
 absl::string_view ProblemTypeName(ProblemType type);
 absl::string_view AttentionKindName(AttentionKind kind);
+// Inverses of the above; the error lists the accepted names.
+absl::StatusOr<ProblemType> ParseProblemType(absl::string_view name);
+absl::StatusOr<AttentionKind> ParseAttentionKind(absl::string_view name);
 
 // The architecture of an encoder, as stored in a bundle's config.json.
 struct ModelConfig {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "model/depthwise_conv.h"
 #include "model/haar.h"
 
 namespace wersa {
@@ -74,18 +75,9 @@ torch::Tensor WersaAttentionImpl::CoefficientGains(const torch::Tensor& x) {
   // Every coefficient reads the gains of the first token it covers, j 2^l
   // with l >= 1: an even token. So the gate network runs at even tokens
   // only, as a stride-2 convolution, which halves its cost and gives the
-  // same values. The convolution runs as a channels-last conv2d over
-  // [B, D, 1, n], a view of x: LibTorch's conv1d would copy x to channels
-  // first and take a slow depthwise path.
-  const int64_t kernel = options_.gate_kernel_size;
-  const torch::Tensor pooled =
-      torch::conv2d(
-          x.unsqueeze(1).permute({0, 3, 1, 2}), gate_conv_->weight.unsqueeze(2),
-          gate_conv_->bias, /*stride=*/torch::IntArrayRef{1, 2},
-          /*padding=*/torch::IntArrayRef{0, kernel / 2},
-          /*dilation=*/torch::IntArrayRef{1, 1}, /*groups=*/options_.d_model)
-          .permute({0, 2, 3, 1})
-          .squeeze(1);  // [B, ceil(n / 2), D]
+  // same values.
+  const torch::Tensor pooled = DepthwiseConvTokens(
+      x, gate_conv_->weight, gate_conv_->bias, /*stride=*/2);
   const torch::Tensor hidden = gate_dropout_(torch::relu(gate_hidden_(pooled)));
   const torch::Tensor even_gains =
       torch::constant_pad_nd(torch::sigmoid(gate_out_(hidden)) * band_scale_,

@@ -8,6 +8,8 @@
 #
 #   scripts/install-deps.sh            build and test dependencies
 #   scripts/install-deps.sh --build    build dependencies only
+#   scripts/install-deps.sh --baseline also python3-sklearn, for
+#                                      scripts/baseline_tfidf_svm.py
 #
 # WERSA_DEPS_PREFIX (default /opt/wersa-deps) is where SentencePiece is installed.
 set -euo pipefail
@@ -16,7 +18,8 @@ groups=(build test)
 case "${1:-}" in
   "") ;;
   --build) groups=(build) ;;
-  *) echo "usage: $0 [--build]" >&2; exit 2 ;;
+  --baseline) groups=(build test baseline) ;;
+  *) echo "usage: $0 [--build|--baseline]" >&2; exit 2 ;;
 esac
 
 deps_prefix="${WERSA_DEPS_PREFIX:-/opt/wersa-deps}"
@@ -30,9 +33,11 @@ build_packages=(
   libopenblas0-openmp
   libgrpc++-dev libgrpc-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
   libabsl-dev prometheus-cpp-dev libcivetweb-dev libcpp-httplib-dev nlohmann-json3-dev
+  zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 test_packages=()
+baseline_packages=(python3-sklearn)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -116,6 +121,7 @@ for group in "${groups[@]}"; do
   case "$group" in
     build) install_packages "${build_packages[@]}" ;;
     test) [ "${#test_packages[@]}" -eq 0 ] || install_packages "${test_packages[@]}" ;;
+    baseline) install_packages "${baseline_packages[@]}" ;;
   esac
 done
 select_openblas_openmp

@@ -3,10 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
-#include <memory>
 #include <string>
+
+#include "tests/subprocess.h"
 
 namespace wersa {
 namespace {
@@ -20,7 +19,7 @@ std::string RunProbe(const std::string& environment) {
       "env -u OPENBLAS_CORETYPE -u WERSA_BLAS_SELECTED_TIER -u "
       "WERSA_BLAS_DETECTED_CORE "
       "-u ATEN_CPU_CAPABILITY -u WERSA_ATEN_SELECTED " +
-      environment + " " + WERSA_CPU_KERNELS_PROBE + " 2>&1";
+      environment + " " + WERSA_CPU_KERNELS_PROBE;
   std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"),
                                              pclose);
   std::string output;

@@ -27,11 +27,15 @@ std::string Word(std::mt19937& rng, int syllables) {
 std::vector<std::string> GeneratedDocuments(int count, int topics,
                                             int words_per_document,
                                             uint32_t seed) {
-  std::mt19937 rng(seed);
+  // The topics' vocabularies are the same for every seed, so documents drawn
+  // with different seeds share their topics.
+  std::mt19937 vocabulary_rng(0);
   std::vector<std::vector<std::string>> topic_words(topics + 1);
   for (auto& words : topic_words) {
-    for (int i = 0; i < 40; ++i) words.push_back(Word(rng, 2 + i % 3));
+    for (int i = 0; i < 40; ++i)
+      words.push_back(Word(vocabulary_rng, 2 + i % 3));
   }
+  std::mt19937 rng(seed);
   std::vector<std::string> documents;
   for (int d = 0; d < count; ++d) {
     const auto& own = topic_words[d % topics];

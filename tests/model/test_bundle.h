@@ -11,8 +11,9 @@
 
 namespace wersa::testing_support {
 
-// Deterministic pseudo-English documents: each draws most of its words from
-// one of `topics` vocabularies, so a classifier has something to learn.
+// Deterministic pseudo-English documents: document i draws most of its words
+// from the vocabulary of topic i % topics (the same vocabularies for every
+// seed), the rest from a shared one, so a classifier has something to learn.
 std::vector<std::string> GeneratedDocuments(int count, int topics,
                                             int words_per_document,
                                             uint32_t seed);

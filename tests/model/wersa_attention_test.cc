@@ -239,6 +239,12 @@ struct NaiveCase {
   bool shared;
 };
 
+// Names the case in test output (CTest shows parameters in test names).
+void PrintTo(const NaiveCase& c, std::ostream* os) {
+  *os << "n=" << c.n << " L=" << c.levels
+      << (c.shared ? " shared" : " separate");
+}
+
 class WersaNaiveTest : public testing::TestWithParam<NaiveCase> {};
 
 TEST_P(WersaNaiveTest, MatchesNaiveRecomputation) {

@@ -1,0 +1,397 @@
+// wersa-train: trains a SentencePiece tokenizer on the training split, then a
+// WERSA classifier, and writes a complete model bundle (docs/model.md), with
+// eval.json holding the validation and test reports of the best epoch.
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "model/bundle.h"
+#include "model/caching_host_allocator.h"
+#include "model/cpu_kernels.h"
+#include "model/tools/command_line.h"
+#include "model/tools/progress_line.h"
+#include "model/train/corpus.h"
+#include "model/train/metrics.h"
+#include "model/train/pretrainer.h"
+#include "model/train/trainer.h"
+
+namespace wersa::tools {
+namespace {
+
+const std::vector<FlagSpec> kFlags = {
+    {"data", "",
+     "training data: fulltext:TAR_GZ,LABELS_TSV | abstracts:TSV_GZ | "
+     "jsonl:PATH"},
+    {"output", "", "bundle directory to write"},
+    {"pretrain_data", "",
+     "extra unlabelled text for the tokenizer and masked-token pre-training "
+     "(same forms as "
+     "--data); documents whose id is in --data are left out"},
+    {"pretrain_epochs", "0",
+     "masked-token pre-training epochs over the training split and "
+     "--pretrain_data before classification (0: none)"},
+    {"pretrain_window", "512", "pre-training window in tokens"},
+    {"pretrain_batch_size", "16", "pre-training windows per step"},
+    {"pretrain_learning_rate", "0.001", "peak pre-training learning rate"},
+    {"labels", "",
+     "comma-separated labels to train (default: see --min_label_docs)"},
+    {"min_label_docs", "1",
+     "without --labels: every primary label with at least this many documents"},
+    {"problem_type", "single_label",
+     "single_label (softmax) or multi_label (sigmoid per label)"},
+    {"name", "wersa-classifier", "model name stored in the bundle"},
+    {"version", "1", "model version stored in the bundle"},
+    {"vocab_size", "8000", "SentencePiece vocabulary size"},
+    {"d_model", "128", "model width"},
+    {"num_layers", "2", "encoder blocks"},
+    {"num_heads", "4", "attention heads"},
+    {"ffn_dim", "256", "feed-forward width"},
+    {"attention", "wersa", "wersa or exact"},
+    {"wavelet_levels", "3", "Haar levels"},
+    {"random_features", "128", "random features per head"},
+    {"dropout", "0.1", "dropout"},
+    {"max_tokens", "131072", "token limit stored in the bundle"},
+    {"epochs", "10", "training epochs"},
+    {"batch_size", "8", "documents per step"},
+    {"window_tokens", "2048",
+     "random window of each training document per epoch"},
+    {"eval_max_tokens", "131072", "tokens of each document read at evaluation"},
+    {"learning_rate", "0.001", "peak AdamW learning rate"},
+    {"weight_decay", "0.01", "AdamW weight decay (matrices only)"},
+    {"warmup_fraction", "0.05",
+     "share of steps with linear warm-up; cosine decay after"},
+    {"max_grad_norm", "1.0", "gradient clipping"},
+    {"class_weighting", "true", "weight classes by 1/sqrt(frequency)"},
+    {"label_smoothing", "0.0", "label smoothing (single_label)"},
+    {"token_dropout", "0.0", "fraction of training tokens dropped"},
+    {"seed", "1", "random seed (weights, windows, order)"},
+    {"threads", "0", "threads (0: one per CPU)"},
+    {"checkpoint_dir", "", "per-epoch checkpoint (default OUTPUT.checkpoint)"},
+    {"resume", "false", "continue from the checkpoint"},
+    {"stop_after_epoch", "0",
+     "stop after this epoch (0: all); --resume continues"},
+    {"help", "false", "show this help"},
+};
+
+absl::Status Run(const CommandLine& flags) {
+  const std::string output = flags.String("output");
+  if (flags.String("data").empty() || output.empty()) {
+    return absl::InvalidArgumentError(
+        "--data and --output are required (see --help)");
+  }
+  const auto start = std::chrono::steady_clock::now();
+  ProgressLine progress;
+
+  // Every numeric flag, checked once.
+  std::map<std::string, double> number;
+  for (const char* name : {"min_label_docs",
+                           "vocab_size",
+                           "d_model",
+                           "num_layers",
+                           "num_heads",
+                           "ffn_dim",
+                           "wavelet_levels",
+                           "random_features",
+                           "dropout",
+                           "max_tokens",
+                           "epochs",
+                           "batch_size",
+                           "window_tokens",
+                           "eval_max_tokens",
+                           "learning_rate",
+                           "weight_decay",
+                           "warmup_fraction",
+                           "max_grad_norm",
+                           "label_smoothing",
+                           "token_dropout",
+                           "seed",
+                           "threads",
+                           "stop_after_epoch",
+                           "pretrain_epochs",
+                           "pretrain_window",
+                           "pretrain_batch_size",
+                           "pretrain_learning_rate"}) {
+    absl::StatusOr<double> value = flags.Double(name);
+    if (!value.ok()) return value.status();
+    number[name] = *value;
+  }
+  absl::StatusOr<bool> class_weighting = flags.Bool("class_weighting");
+  absl::StatusOr<bool> resume = flags.Bool("resume");
+  if (!class_weighting.ok()) return class_weighting.status();
+  if (!resume.ok()) return resume.status();
+  const int threads =
+      number["threads"] > 0
+          ? static_cast<int>(number["threads"])
+          : static_cast<int>(std::thread::hardware_concurrency());
+  torch::set_num_threads(threads);
+
+  ModelConfig config;
+  absl::StatusOr<ProblemType> problem_type =
+      ParseProblemType(flags.String("problem_type"));
+  absl::StatusOr<AttentionKind> attention =
+      ParseAttentionKind(flags.String("attention"));
+  if (!problem_type.ok()) return problem_type.status();
+  if (!attention.ok()) return attention.status();
+  config.problem_type = *problem_type;
+  config.attention = *attention;
+
+  progress.Print(absl::StrCat("reading ", flags.String("data")));
+  absl::StatusOr<std::vector<train::Document>> all =
+      train::LoadDocuments(flags.String("data"));
+  if (!all.ok()) return all.status();
+  const train::LabelSet labels =
+      train::ChooseLabels(*all, flags.String("labels"),
+                          static_cast<int64_t>(number["min_label_docs"]));
+  if (labels.names.empty())
+    return absl::InvalidArgumentError("no label has enough documents");
+  const std::vector<train::Document> documents =
+      train::KeepLabelled(*std::move(all), labels);
+  const train::Split split = train::SplitByHash(documents);
+  progress.Print(absl::StrFormat(
+      "%d documents in %d classes: %d train, %d validation, %d test",
+      documents.size(), labels.names.size(), split.train.size(),
+      split.validation.size(), split.test.size()));
+
+  std::vector<train::Document> extra;
+  if (!flags.String("pretrain_data").empty()) {
+    progress.Print(absl::StrCat("reading ", flags.String("pretrain_data")));
+    absl::StatusOr<std::vector<train::Document>> read =
+        train::LoadDocuments(flags.String("pretrain_data"));
+    if (!read.ok()) return read.status();
+    // Nothing of a validation or test document may reach training, not even
+    // its abstract without the label.
+    std::set<std::string> main_ids;
+    for (const train::Document& document : documents)
+      main_ids.insert(document.id);
+    for (train::Document& document : *read) {
+      if (main_ids.count(document.id) == 0)
+        extra.push_back(std::move(document));
+    }
+    progress.Print(
+        absl::StrFormat("%d extra documents (%d shared ids left out)",
+                        extra.size(), read->size() - extra.size()));
+  }
+
+  TokenizerTrainingOptions tokenizer_options;
+  tokenizer_options.vocab_size = static_cast<int64_t>(number["vocab_size"]);
+  tokenizer_options.num_threads = threads;
+  tokenizer_options.seed = static_cast<uint32_t>(number["seed"]);
+  size_t next = 0;
+  absl::StatusOr<Tokenizer> tokenizer =
+      TrainTokenizer(tokenizer_options, [&](std::string* text) {
+        if (next < split.train.size()) {
+          *text = documents[split.train[next++]].text;
+          return true;
+        }
+        if (next - split.train.size() < extra.size()) {
+          *text = extra[next++ - split.train.size()].text;
+          return true;
+        }
+        return false;
+      });
+  if (!tokenizer.ok()) return tokenizer.status();
+  progress.Print(
+      absl::StrCat("tokenizer: ", tokenizer->vocab_size(), " pieces"));
+
+  absl::StatusOr<std::vector<train::Example>> train_set = train::MakeExamples(
+      documents, split.train, *tokenizer, labels, config.problem_type, threads);
+  absl::StatusOr<std::vector<train::Example>> validation_set =
+      train::MakeExamples(documents, split.validation, *tokenizer, labels,
+                          config.problem_type, threads);
+  absl::StatusOr<std::vector<train::Example>> test_set = train::MakeExamples(
+      documents, split.test, *tokenizer, labels, config.problem_type, threads);
+  for (const auto* set : {&train_set, &validation_set, &test_set}) {
+    if (!set->ok()) return set->status();
+  }
+
+  config.name = flags.String("name");
+  config.version = flags.String("version");
+  config.vocab_size = tokenizer->vocab_size();
+  config.d_model = static_cast<int64_t>(number["d_model"]);
+  config.num_layers = static_cast<int64_t>(number["num_layers"]);
+  config.num_heads = static_cast<int64_t>(number["num_heads"]);
+  config.ffn_dim = static_cast<int64_t>(number["ffn_dim"]);
+  config.wavelet_levels = static_cast<int64_t>(number["wavelet_levels"]);
+  config.random_features = static_cast<int64_t>(number["random_features"]);
+  config.dropout = number["dropout"];
+  config.max_tokens = static_cast<int64_t>(number["max_tokens"]);
+  config.num_labels = static_cast<int64_t>(labels.names.size());
+  if (absl::Status valid = ValidateModelConfig(config); !valid.ok())
+    return valid;
+
+  train::TrainerOptions options;
+  options.epochs = static_cast<int>(number["epochs"]);
+  options.batch_size = static_cast<int>(number["batch_size"]);
+  options.window_tokens = static_cast<int64_t>(number["window_tokens"]);
+  options.eval_max_tokens = static_cast<int64_t>(number["eval_max_tokens"]);
+  options.learning_rate = number["learning_rate"];
+  options.weight_decay = number["weight_decay"];
+  options.warmup_fraction = number["warmup_fraction"];
+  options.max_grad_norm = number["max_grad_norm"];
+  options.class_weighting = *class_weighting;
+  options.label_smoothing = number["label_smoothing"];
+  options.token_dropout = number["token_dropout"];
+  options.seed = static_cast<uint64_t>(number["seed"]);
+  options.checkpoint_dir = flags.Has("checkpoint_dir")
+                               ? flags.String("checkpoint_dir")
+                               : output + ".checkpoint";
+  options.resume = *resume;
+  options.stop_after_epoch = static_cast<int>(number["stop_after_epoch"]);
+  if (options.epochs < 1 || options.batch_size < 1 ||
+      options.window_tokens < 1) {
+    return absl::InvalidArgumentError(
+        "--epochs, --batch_size and --window_tokens must be >= 1");
+  }
+
+  torch::manual_seed(options.seed);
+  Encoder encoder(config);
+  if (number["pretrain_epochs"] > 0) {
+    std::vector<std::vector<int32_t>> texts;
+    for (const train::Example& example : *train_set)
+      texts.push_back(example.ids);
+    for (const train::Document& document : extra) {
+      absl::StatusOr<std::vector<int32_t>> ids =
+          tokenizer->Encode(document.text);
+      if (!ids.ok()) return ids.status();
+      if (!ids->empty()) texts.push_back(*std::move(ids));
+    }
+    train::PretrainerOptions pretrain;
+    pretrain.epochs = static_cast<int>(number["pretrain_epochs"]);
+    pretrain.window_tokens = static_cast<int64_t>(number["pretrain_window"]);
+    pretrain.batch_size = static_cast<int>(number["pretrain_batch_size"]);
+    pretrain.learning_rate = number["pretrain_learning_rate"];
+    pretrain.weight_decay = options.weight_decay;
+    pretrain.seed = options.seed;
+    pretrain.checkpoint_dir = options.checkpoint_dir + "/pretrain";
+    pretrain.resume = options.resume;
+    train::Pretrainer pretrainer(encoder, pretrain);
+    absl::StatusOr<std::vector<train::PretrainEpochSummary>> pretrained =
+        pretrainer.Train(
+            texts,
+            [&](const train::Progress& p) {
+              progress.Update(absl::StrFormat(
+                  "pre-train %d/%d %s %d/%d loss %.4f %.1fk tok/s ETA %s",
+                  p.epoch, p.epochs,
+                  Bar(static_cast<double>(p.step) / p.steps, 20), p.step,
+                  p.steps, p.loss, p.tokens_per_second / 1000,
+                  FormatDuration(p.eta_seconds)));
+            },
+            [&](const train::PretrainEpochSummary& e) {
+              progress.Print(
+                  absl::StrFormat("pre-train epoch %d: masked-token loss %.4f, "
+                                  "accuracy %.4f, %d tokens (%s)",
+                                  e.epoch, e.loss, e.masked_accuracy, e.tokens,
+                                  FormatDuration(e.seconds)));
+            });
+    if (!pretrained.ok()) return pretrained.status();
+  }
+  train::Trainer trainer(encoder, options);
+  absl::StatusOr<std::vector<train::EpochSummary>> epochs = trainer.Train(
+      *train_set, *validation_set,
+      [&](const train::Progress& p) {
+        progress.Update(absl::StrFormat(
+            "epoch %d/%d %s %d/%d loss %.4f %.1fk tok/s ETA %s", p.epoch,
+            p.epochs, Bar(static_cast<double>(p.step) / p.steps, 20), p.step,
+            p.steps, p.loss, p.tokens_per_second / 1000,
+            FormatDuration(p.eta_seconds)));
+      },
+      [&](const train::EpochSummary& e) {
+        progress.Print(absl::StrFormat(
+            "epoch %d: train loss %.4f, validation accuracy %.4f, macro-F1 "
+            "%.4f (%s)%s",
+            e.epoch, e.train_loss, e.validation_accuracy, e.validation_macro_f1,
+            FormatDuration(e.seconds), e.best ? " best" : ""));
+      });
+  if (!epochs.ok()) return epochs.status();
+
+  nlohmann::json eval = {
+      {"command", flags.invocation()},
+      {"data", flags.String("data")},
+      {"split_rule",
+       "per class: documents sorted by sha1(arxiv id); first 70% train, next "
+       "15% validation, "
+       "rest test; at least one validation and one test document per class of "
+       ">= 3"},
+      {"split_sizes",
+       {{"train", split.train.size()},
+        {"validation", split.validation.size()},
+        {"test", split.test.size()}}},
+      {"training_seconds",
+       std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+           .count()},
+      {"threads", threads},
+      {"eval_max_tokens", options.eval_max_tokens},
+  };
+  nlohmann::json history = nlohmann::json::array();
+  for (const train::EpochSummary& e : *epochs) {
+    history.push_back({{"epoch", e.epoch},
+                       {"train_loss", e.train_loss},
+                       {"validation_accuracy", e.validation_accuracy},
+                       {"validation_macro_f1", e.validation_macro_f1},
+                       {"seconds", e.seconds}});
+  }
+  eval["epochs"] = history;
+  for (const auto& [name, set] : {std::pair{"validation", &*validation_set},
+                                  std::pair{"test", &*test_set}}) {
+    if (set->empty()) continue;
+    absl::StatusOr<train::EvaluationReport> report = train::EvaluateExamples(
+        encoder, *set, labels.names, options.eval_max_tokens);
+    if (!report.ok()) return report.status();
+    progress.Print(absl::StrCat(name, ":\n", train::FormatReport(*report)));
+    eval[name] = train::ReportToJson(*report);
+  }
+
+  ModelBundle bundle{config, labels.names, *std::move(tokenizer), encoder,
+                     eval.dump(2) + "\n"};
+  if (absl::Status saved = SaveBundle(bundle, output); !saved.ok())
+    return saved;
+  progress.Print(
+      absl::StrCat("wrote ", output, " in ",
+                   FormatDuration(std::chrono::duration<double>(
+                                      std::chrono::steady_clock::now() - start)
+                                      .count())));
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace wersa::tools
+
+int main(int argc, char** argv) {
+  using wersa::tools::CommandLine;
+  const auto kernels = wersa::ConfigureCpuKernels(argv);
+  if (!kernels.ok()) {
+    std::fprintf(stderr, "wersa-train: %s\n",
+                 std::string(kernels.status().message()).c_str());
+    return 1;
+  }
+  const wersa::CachingHostAllocator host_allocator;
+  absl::StatusOr<CommandLine> flags =
+      CommandLine::Parse(argc, argv, wersa::tools::kFlags);
+  if (!flags.ok()) {
+    std::fprintf(stderr, "wersa-train: %s\n",
+                 std::string(flags.status().message()).c_str());
+    return 2;
+  }
+  if (flags->Has("help")) {
+    std::printf("%s", CommandLine::Usage("wersa-train",
+                                         "Trains a WERSA classifier bundle.",
+                                         wersa::tools::kFlags)
+                          .c_str());
+    return 0;
+  }
+  std::fprintf(stderr, "wersa-train: %s\n", kernels->Describe().c_str());
+  if (absl::Status status = wersa::tools::Run(*flags); !status.ok()) {
+    std::fprintf(stderr, "wersa-train: %s\n",
+                 std::string(status.message()).c_str());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,389 @@
+#include "model/train/trainer.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <random>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "model/train/metrics.h"
+#include "model/train/training_support.h"
+
+namespace wersa::train {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr char kModelCheckpoint[] = "model.pt";
+constexpr char kBestCheckpoint[] = "best.pt";
+constexpr char kOptimizerCheckpoint[] = "optimizer.pt";
+constexpr char kStateCheckpoint[] = "state.json";
+
+struct Batch {
+  torch::Tensor ids;
+  torch::Tensor lengths;
+  torch::Tensor targets;
+  int64_t tokens = 0;
+};
+
+// A random window of each example, with token dropout: the augmentation.
+Batch TrainingBatch(const std::vector<Example>& examples,
+                    const std::vector<size_t>& indices,
+                    const TrainerOptions& options, const ModelConfig& config,
+                    std::mt19937_64& rng) {
+  std::vector<std::vector<int32_t>> windows;
+  windows.reserve(indices.size());
+  Batch batch;
+  const bool multi_label = config.problem_type == ProblemType::kMultiLabel;
+  torch::Tensor targets =
+      multi_label
+          ? torch::zeros(
+                {static_cast<int64_t>(indices.size()), config.num_labels})
+          : torch::empty({static_cast<int64_t>(indices.size())}, torch::kInt64);
+  std::bernoulli_distribution keep(1.0 - options.token_dropout);
+  for (size_t i = 0; i < indices.size(); ++i) {
+    const Example& example = examples[indices[i]];
+    const auto length = static_cast<int64_t>(example.ids.size());
+    const int64_t window = std::min(length, options.window_tokens);
+    const int64_t start =
+        std::uniform_int_distribution<int64_t>(0, length - window)(rng);
+    std::vector<int32_t> ids;
+    ids.reserve(window);
+    for (int64_t t = start; t < start + window; ++t) {
+      if (options.token_dropout <= 0.0 || keep(rng))
+        ids.push_back(example.ids[t]);
+    }
+    if (ids.empty()) ids.push_back(example.ids[start]);
+    batch.tokens += static_cast<int64_t>(ids.size());
+    windows.push_back(std::move(ids));
+    if (multi_label) {
+      for (const int label : example.labels)
+        targets[static_cast<int64_t>(i)][label] = 1.0f;
+    } else {
+      targets[static_cast<int64_t>(i)] = example.labels.front();
+    }
+  }
+  std::tie(batch.ids, batch.lengths) = PadSequences(windows);
+  batch.targets = targets;
+  return batch;
+}
+
+torch::Tensor ClassWeights(const std::vector<Example>& train,
+                           int64_t num_labels) {
+  std::vector<double> counts(num_labels, 0.0);
+  for (const Example& example : train) counts[example.labels.front()] += 1.0;
+  torch::Tensor weights = torch::zeros({num_labels});
+  double total = 0.0;
+  for (int64_t c = 0; c < num_labels; ++c) {
+    const double w = counts[c] > 0 ? 1.0 / std::sqrt(counts[c]) : 0.0;
+    weights[c] = w;
+    total += w * counts[c];
+  }
+  // Mean weight 1 over the training examples keeps the loss scale.
+  return weights * (static_cast<double>(train.size()) / total);
+}
+
+using NamedTensors = std::map<std::string, torch::Tensor>;
+
+NamedTensors CloneState(Encoder& encoder) {
+  NamedTensors state;
+  for (const auto& item : encoder->named_parameters())
+    state[item.key()] = item.value().detach().clone();
+  for (const auto& item : encoder->named_buffers())
+    state[item.key()] = item.value().detach().clone();
+  return state;
+}
+
+void RestoreState(Encoder& encoder, const NamedTensors& state) {
+  torch::NoGradGuard no_grad;
+  for (auto& item : encoder->named_parameters())
+    item.value().copy_(state.at(item.key()));
+  for (auto& item : encoder->named_buffers())
+    item.value().copy_(state.at(item.key()));
+}
+
+void SaveNamed(const NamedTensors& state, const fs::path& path) {
+  c10::Dict<std::string, torch::Tensor> dict;
+  for (const auto& [name, tensor] : state) dict.insert(name, tensor);
+  const std::vector<char> bytes = torch::pickle_save(c10::IValue(dict));
+  std::ofstream(path, std::ios::binary)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+NamedTensors LoadNamed(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)),
+                          std::istreambuf_iterator<char>());
+  NamedTensors state;
+  for (const auto& entry : torch::pickle_load(bytes).toGenericDict()) {
+    state[entry.key().toStringRef()] = entry.value().toTensor();
+  }
+  return state;
+}
+
+struct Selection {
+  double macro_f1 = -1.0;
+  double accuracy = -1.0;
+  bool Improves(const Selection& other) const {
+    return macro_f1 > other.macro_f1 ||
+           (macro_f1 == other.macro_f1 && accuracy > other.accuracy);
+  }
+};
+
+absl::StatusOr<Selection> Validate(Encoder& encoder,
+                                   const std::vector<Example>& validation,
+                                   const TrainerOptions& options) {
+  if (validation.empty()) return Selection{};
+  std::vector<std::string> names;
+  for (int64_t c = 0; c < encoder->config().num_labels; ++c)
+    names.push_back(std::to_string(c));
+  absl::StatusOr<EvaluationReport> report =
+      EvaluateExamples(encoder, validation, names, options.eval_max_tokens);
+  if (!report.ok()) return report.status();
+  return Selection{report->macro_f1, report->accuracy};
+}
+
+}  // namespace
+
+absl::StatusOr<EvaluationReport> EvaluateExamples(
+    Encoder& encoder, const std::vector<Example>& examples,
+    const std::vector<std::string>& label_names, int64_t max_tokens) {
+  EvaluationInput input;
+  input.label_names = label_names;
+  input.scores = ScoreExamples(encoder, examples, max_tokens);
+  input.mode = encoder->config().problem_type == ProblemType::kMultiLabel
+                   ? EvaluationMode::kMultiLabel
+                   : EvaluationMode::kSingleLabel;
+  for (const Example& example : examples) {
+    input.truth.push_back(example.labels);
+    input.lengths.push_back(std::min<int64_t>(
+        static_cast<int64_t>(example.ids.size()), max_tokens));
+  }
+  return Evaluate(input);
+}
+
+std::vector<std::vector<float>> ScoreExamples(
+    Encoder& encoder, const std::vector<Example>& examples, int64_t max_tokens,
+    int64_t batch_tokens) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = encoder->is_training();
+  encoder->eval();
+  std::vector<size_t> order(examples.size());
+  std::iota(order.begin(), order.end(), 0);
+  const auto length = [&](size_t i) {
+    return std::min<int64_t>(static_cast<int64_t>(examples[i].ids.size()),
+                             max_tokens);
+  };
+  std::sort(order.begin(), order.end(),
+            [&](size_t a, size_t b) { return length(a) < length(b); });
+  std::vector<std::vector<float>> scores(examples.size());
+  size_t begin = 0;
+  while (begin < order.size()) {
+    // Sorted ascending, so the last member is the longest: B * longest <=
+    // budget.
+    size_t end = begin + 1;
+    while (end < order.size() &&
+           static_cast<int64_t>(end - begin + 1) * length(order[end]) <=
+               batch_tokens) {
+      ++end;
+    }
+    std::vector<std::vector<int32_t>> sequences;
+    for (size_t k = begin; k < end; ++k) {
+      const auto& ids = examples[order[k]].ids;
+      sequences.emplace_back(ids.begin(), ids.begin() + length(order[k]));
+    }
+    auto [ids, lengths] = PadSequences(sequences);
+    const torch::Tensor probabilities =
+        encoder->Scores(encoder->forward(ids, lengths))
+            .to(torch::kFloat32)
+            .contiguous();
+    for (size_t k = begin; k < end; ++k) {
+      const float* row =
+          probabilities[static_cast<int64_t>(k - begin)].data_ptr<float>();
+      scores[order[k]].assign(row, row + probabilities.size(1));
+    }
+    begin = end;
+  }
+  if (was_training) encoder->train();
+  return scores;
+}
+
+Trainer::Trainer(Encoder encoder, TrainerOptions options)
+    : encoder_(std::move(encoder)), options_(std::move(options)) {}
+
+absl::StatusOr<std::vector<EpochSummary>> Trainer::Train(
+    const std::vector<Example>& train, const std::vector<Example>& validation,
+    const std::function<void(const Progress&)>& on_progress,
+    const std::function<void(const EpochSummary&)>& on_epoch) {
+  if (train.empty()) return absl::InvalidArgumentError("no training examples");
+  const ModelConfig& config = encoder_->config();
+  for (const auto* set : {&train, &validation}) {
+    for (const Example& example : *set) {
+      if (example.ids.empty() || example.labels.empty()) {
+        return absl::InvalidArgumentError(
+            "an example has no tokens or no label");
+      }
+      for (const int label : example.labels) {
+        if (label < 0 || label >= config.num_labels) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("label index ", label, " out of range"));
+        }
+      }
+    }
+  }
+
+  const std::unique_ptr<torch::optim::AdamW> adamw = MakeAdamW(
+      encoder_->parameters(), options_.learning_rate, options_.weight_decay);
+  torch::optim::AdamW& optimizer = *adamw;
+
+  const torch::Tensor class_weights = ClassWeights(train, config.num_labels);
+  const bool multi_label = config.problem_type == ProblemType::kMultiLabel;
+  const auto steps_per_epoch = static_cast<int64_t>(
+      (train.size() + options_.batch_size - 1) / options_.batch_size);
+  const int64_t total_steps = steps_per_epoch * options_.epochs;
+
+  std::vector<EpochSummary> summaries;
+  Selection best;
+  NamedTensors best_state;
+  int first_epoch = 1;
+  const fs::path checkpoints(options_.checkpoint_dir);
+  if (options_.resume) {
+    if (options_.checkpoint_dir.empty() ||
+        !fs::exists(checkpoints / kStateCheckpoint)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--resume: no checkpoint in '", options_.checkpoint_dir, "'"));
+    }
+    try {
+      torch::load(encoder_, (checkpoints / kModelCheckpoint).string());
+      torch::load(optimizer, (checkpoints / kOptimizerCheckpoint).string());
+      best_state = LoadNamed(checkpoints / kBestCheckpoint);
+      std::ifstream state_file(checkpoints / kStateCheckpoint);
+      const nlohmann::json state = nlohmann::json::parse(state_file);
+      first_epoch = state.at("epoch").get<int>() + 1;
+      best = Selection{state.at("best_macro_f1").get<double>(),
+                       state.at("best_accuracy").get<double>()};
+    } catch (const std::exception& e) {
+      return absl::DataLossError(absl::StrCat(
+          "cannot resume from '", options_.checkpoint_dir, "': ", e.what()));
+    }
+  }
+
+  const auto run_start = Clock::now();
+  int64_t steps_done_this_run = 0;
+  const int last_epoch =
+      options_.stop_after_epoch > 0
+          ? std::min(options_.epochs, options_.stop_after_epoch)
+          : options_.epochs;
+  for (int epoch = first_epoch; epoch <= last_epoch; ++epoch) {
+    const auto epoch_start = Clock::now();
+    // Seeding per epoch makes a resumed run continue exactly as an
+    // uninterrupted one would.
+    std::mt19937_64 rng(options_.seed * 1000003ULL +
+                        static_cast<uint64_t>(epoch));
+    torch::manual_seed(options_.seed * 7919ULL + static_cast<uint64_t>(epoch));
+    std::vector<size_t> order(train.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), rng);
+
+    encoder_->train();
+    double loss_sum = 0.0;
+    int64_t tokens = 0;
+    for (int64_t step = 0; step < steps_per_epoch; ++step) {
+      const size_t from = static_cast<size_t>(step * options_.batch_size);
+      const size_t to = std::min(order.size(), from + options_.batch_size);
+      const std::vector<size_t> indices(order.begin() + from,
+                                        order.begin() + to);
+      const Batch batch = TrainingBatch(train, indices, options_, config, rng);
+
+      const int64_t global_step = (epoch - 1) * steps_per_epoch + step;
+      SetLearningRate(optimizer,
+                      ScheduledLearningRate(options_.learning_rate,
+                                            options_.warmup_fraction,
+                                            global_step, total_steps));
+      optimizer.zero_grad();
+      const torch::Tensor logits = encoder_->forward(batch.ids, batch.lengths);
+      torch::Tensor loss;
+      if (multi_label) {
+        loss = torch::binary_cross_entropy_with_logits(logits, batch.targets);
+      } else {
+        auto loss_options =
+            torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(
+                options_.label_smoothing);
+        if (options_.class_weighting) loss_options.weight(class_weights);
+        loss = torch::nn::functional::cross_entropy(logits, batch.targets,
+                                                    loss_options);
+      }
+      loss.backward();
+      torch::nn::utils::clip_grad_norm_(encoder_->parameters(),
+                                        options_.max_grad_norm);
+      optimizer.step();
+
+      loss_sum += loss.item<double>();
+      tokens += batch.tokens;
+      ++steps_done_this_run;
+      if (on_progress) {
+        const double elapsed =
+            std::chrono::duration<double>(Clock::now() - epoch_start).count();
+        const double run_elapsed =
+            std::chrono::duration<double>(Clock::now() - run_start).count();
+        const int64_t remaining = (options_.epochs - epoch) * steps_per_epoch +
+                                  (steps_per_epoch - step - 1);
+        on_progress(
+            Progress{epoch, options_.epochs, step + 1, steps_per_epoch,
+                     loss_sum / static_cast<double>(step + 1),
+                     static_cast<double>(tokens) / std::max(elapsed, 1e-9),
+                     run_elapsed / static_cast<double>(steps_done_this_run) *
+                         static_cast<double>(remaining)});
+      }
+    }
+
+    absl::StatusOr<Selection> selection =
+        Validate(encoder_, validation, options_);
+    if (!selection.ok()) return selection.status();
+    EpochSummary summary;
+    summary.epoch = epoch;
+    summary.train_loss = loss_sum / static_cast<double>(steps_per_epoch);
+    summary.validation_macro_f1 = selection->macro_f1;
+    summary.validation_accuracy = selection->accuracy;
+    summary.best =
+        validation.empty() || best_state.empty() || selection->Improves(best);
+    if (summary.best) {
+      best = *selection;
+      best_state = CloneState(encoder_);
+    }
+    summary.seconds =
+        std::chrono::duration<double>(Clock::now() - epoch_start).count();
+    summaries.push_back(summary);
+    if (on_epoch) on_epoch(summary);
+
+    if (!options_.checkpoint_dir.empty()) {
+      try {
+        fs::create_directories(checkpoints);
+        torch::save(encoder_, (checkpoints / kModelCheckpoint).string());
+        torch::save(optimizer, (checkpoints / kOptimizerCheckpoint).string());
+        SaveNamed(best_state, checkpoints / kBestCheckpoint);
+        const nlohmann::json state = {{"epoch", epoch},
+                                      {"best_macro_f1", best.macro_f1},
+                                      {"best_accuracy", best.accuracy}};
+        std::ofstream(checkpoints / kStateCheckpoint) << state.dump(2) << "\n";
+      } catch (const std::exception& e) {
+        return absl::InternalError(
+            absl::StrCat("writing the checkpoint: ", e.what()));
+      }
+    }
+  }
+  if (!best_state.empty()) RestoreState(encoder_, best_state);
+  encoder_->eval();
+  return summaries;
+}
+
+}  // namespace wersa::train
