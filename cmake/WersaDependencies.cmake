@@ -39,6 +39,10 @@ set_target_properties(wersa::sentencepiece_train PROPERTIES
   IMPORTED_LOCATION ${WERSA_SENTENCEPIECE_TRAIN_LIBRARY}
   INTERFACE_LINK_LIBRARIES wersa::sentencepiece)
 
+if(WERSA_BUILD_SERVER)
+  find_package(gRPC CONFIG REQUIRED)
+endif()
+
 if(WERSA_BUILD_TESTS)
   find_package(GTest CONFIG REQUIRED)
   include(GoogleTest)

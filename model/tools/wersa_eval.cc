@@ -10,16 +10,19 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "cli/command_line.h"
 #include "model/bundle.h"
 #include "model/caching_host_allocator.h"
 #include "model/cpu_kernels.h"
-#include "model/tools/command_line.h"
 #include "model/train/corpus.h"
 #include "model/train/metrics.h"
 #include "model/train/trainer.h"
 
 namespace wersa::tools {
 namespace {
+
+using cli::CommandLine;
+using cli::FlagSpec;
 
 const std::vector<FlagSpec> kFlags = {
     {"model_dir", "", "the bundle to evaluate"},
@@ -110,7 +113,7 @@ absl::Status Run(const CommandLine& flags) {
 }  // namespace wersa::tools
 
 int main(int argc, char** argv) {
-  using wersa::tools::CommandLine;
+  using wersa::cli::CommandLine;
   const auto kernels = wersa::ConfigureCpuKernels(argv);
   if (!kernels.ok()) {
     std::fprintf(stderr, "wersa-eval: %s\n",

@@ -13,11 +13,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "cli/command_line.h"
+#include "cli/progress_line.h"
 #include "model/bundle.h"
 #include "model/caching_host_allocator.h"
 #include "model/cpu_kernels.h"
-#include "model/tools/command_line.h"
-#include "model/tools/progress_line.h"
 #include "model/train/corpus.h"
 #include "model/train/metrics.h"
 #include "model/train/pretrainer.h"
@@ -25,6 +25,12 @@
 
 namespace wersa::tools {
 namespace {
+
+using cli::Bar;
+using cli::CommandLine;
+using cli::FlagSpec;
+using cli::FormatDuration;
+using cli::ProgressLine;
 
 const std::vector<FlagSpec> kFlags = {
     {"data", "",
@@ -365,7 +371,7 @@ absl::Status Run(const CommandLine& flags) {
 }  // namespace wersa::tools
 
 int main(int argc, char** argv) {
-  using wersa::tools::CommandLine;
+  using wersa::cli::CommandLine;
   const auto kernels = wersa::ConfigureCpuKernels(argv);
   if (!kernels.ok()) {
     std::fprintf(stderr, "wersa-train: %s\n",

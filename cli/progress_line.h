@@ -1,11 +1,11 @@
-#ifndef WERSA_MODEL_TOOLS_PROGRESS_LINE_H_
-#define WERSA_MODEL_TOOLS_PROGRESS_LINE_H_
+#ifndef WERSA_CLI_PROGRESS_LINE_H_
+#define WERSA_CLI_PROGRESS_LINE_H_
 
 #include <chrono>
 #include <cstdio>
 #include <string>
 
-namespace wersa::tools {
+namespace wersa::cli {
 
 // A progress line on stderr: rewritten in place on a terminal, otherwise
 // printed at most every `interval` so logs stay readable.
@@ -27,6 +27,6 @@ class ProgressLine {
 std::string FormatDuration(double seconds);   // "1h02m", "4m05s", "12s"
 std::string Bar(double fraction, int width);  // "[#####.....]"
 
-}  // namespace wersa::tools
+}  // namespace wersa::cli
 
-#endif  // WERSA_MODEL_TOOLS_PROGRESS_LINE_H_
+#endif  // WERSA_CLI_PROGRESS_LINE_H_

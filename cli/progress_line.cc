@@ -1,4 +1,4 @@
-#include "model/tools/progress_line.h"
+#include "cli/progress_line.h"
 
 #include <unistd.h>
 
@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_format.h"
 
-namespace wersa::tools {
+namespace wersa::cli {
 
 ProgressLine::ProgressLine(std::chrono::seconds interval)
     : terminal_(isatty(STDERR_FILENO) != 0), interval_(interval) {}
@@ -45,4 +45,4 @@ std::string Bar(double fraction, int width) {
          "]";
 }
 
-}  // namespace wersa::tools
+}  // namespace wersa::cli

@@ -1,5 +1,5 @@
-#ifndef WERSA_MODEL_TOOLS_COMMAND_LINE_H_
-#define WERSA_MODEL_TOOLS_COMMAND_LINE_H_
+#ifndef WERSA_CLI_COMMAND_LINE_H_
+#define WERSA_CLI_COMMAND_LINE_H_
 
 #include <cstdint>
 #include <map>
@@ -8,7 +8,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace wersa::tools {
+namespace wersa::cli {
 
 struct FlagSpec {
   std::string name;           // without the leading dashes
@@ -20,8 +20,11 @@ struct FlagSpec {
 // against a list of known flags: a typo is an error, not a silent default.
 class CommandLine {
  public:
+  // Words that are not flags are positional arguments, an error unless
+  // `allow_positional`.
   static absl::StatusOr<CommandLine> Parse(int argc, const char* const* argv,
-                                           const std::vector<FlagSpec>& specs);
+                                           const std::vector<FlagSpec>& specs,
+                                           bool allow_positional = false);
   static std::string Usage(const std::string& program,
                            const std::string& summary,
                            const std::vector<FlagSpec>& specs);
@@ -33,13 +36,15 @@ class CommandLine {
   absl::StatusOr<bool> Bool(const std::string& name) const;
   // The whole command line, shell-quoted, for provenance records.
   const std::string& invocation() const { return invocation_; }
+  const std::vector<std::string>& positional() const { return positional_; }
 
  private:
   std::map<std::string, std::string> values_;
   std::map<std::string, bool> given_;
   std::string invocation_;
+  std::vector<std::string> positional_;
 };
 
-}  // namespace wersa::tools
+}  // namespace wersa::cli
 
-#endif  // WERSA_MODEL_TOOLS_COMMAND_LINE_H_
+#endif  // WERSA_CLI_COMMAND_LINE_H_

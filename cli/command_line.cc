@@ -1,11 +1,11 @@
-#include "model/tools/command_line.h"
+#include "cli/command_line.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
-namespace wersa::tools {
+namespace wersa::cli {
 namespace {
 
 std::string ShellQuote(const std::string& word) {
@@ -22,7 +22,8 @@ std::string ShellQuote(const std::string& word) {
 }  // namespace
 
 absl::StatusOr<CommandLine> CommandLine::Parse(
-    int argc, const char* const* argv, const std::vector<FlagSpec>& specs) {
+    int argc, const char* const* argv, const std::vector<FlagSpec>& specs,
+    bool allow_positional) {
   CommandLine line;
   for (const FlagSpec& spec : specs)
     line.values_[spec.name] = spec.default_value;
@@ -30,9 +31,13 @@ absl::StatusOr<CommandLine> CommandLine::Parse(
   for (int i = 1; i < argc; ++i) {
     absl::StrAppend(&line.invocation_, " ", ShellQuote(argv[i]));
     const std::string arg = argv[i];
-    if (!absl::StartsWith(arg, "--")) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unexpected argument '", arg, "'"));
+    if (!absl::StartsWith(arg, "--") || arg == "-") {
+      if (!allow_positional) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("unexpected argument '", arg, "'"));
+      }
+      line.positional_.push_back(arg);
+      continue;
     }
     std::string name = arg.substr(2);
     std::string value;
@@ -48,8 +53,12 @@ absl::StatusOr<CommandLine> CommandLine::Parse(
           absl::StrCat("unknown flag --", name, " (see --help)"));
     }
     if (!has_value) {
-      // "--flag value" unless the next word is another flag: then a boolean.
-      if (i + 1 < argc && !absl::StartsWith(argv[i + 1], "--")) {
+      // "--flag value"; a boolean flag (default true or false) also stands
+      // alone, and then takes only true or false as its value.
+      const bool boolean = known->second == "false" || known->second == "true";
+      const std::string next = i + 1 < argc ? argv[i + 1] : "--";
+      if (!absl::StartsWith(next, "--") &&
+          (!boolean || next == "true" || next == "false")) {
         value = argv[++i];
         absl::StrAppend(&line.invocation_, " ", ShellQuote(value));
       } else {
@@ -112,4 +121,4 @@ absl::StatusOr<bool> CommandLine::Bool(const std::string& name) const {
   return value;
 }
 
-}  // namespace wersa::tools
+}  // namespace wersa::cli

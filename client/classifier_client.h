@@ -1,0 +1,53 @@
+#ifndef WERSA_CLIENT_CLASSIFIER_CLIENT_H_
+#define WERSA_CLIENT_CLASSIFIER_CLIENT_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+#include "wersa/v1/classifier.grpc.pb.h"
+
+namespace wersa::client {
+
+struct ChannelOptions {
+  std::string target = "localhost:50051";
+  int max_message_bytes = 8 << 20;
+};
+
+std::shared_ptr<grpc::Channel> MakeChannel(const ChannelOptions& options);
+
+struct ClassifyOptions {
+  v1::Truncation truncation = v1::TRUNCATION_UNSPECIFIED;
+  uint32_t top_k = 0;
+  std::string request_id;
+  absl::Duration deadline = absl::InfiniteDuration();
+  // Documents larger than this go through ClassifyStream in chunks of
+  // chunk_bytes; smaller ones through Classify.
+  int64_t stream_above_bytes = (8 << 20) - (64 << 10);
+  int64_t chunk_bytes = 1 << 20;
+};
+
+// A thin client for wersa.v1.DocumentClassifier that picks the RPC by size.
+class ClassifierClient {
+ public:
+  explicit ClassifierClient(std::shared_ptr<grpc::Channel> channel);
+
+  grpc::Status Classify(const std::string& text, const ClassifyOptions& options,
+                        v1::ClassifyResponse* response);
+  grpc::Status ClassifyStream(const std::string& text,
+                              const ClassifyOptions& options,
+                              v1::ClassifyResponse* response);
+  grpc::Status GetModelInfo(absl::Duration deadline, v1::ModelInfo* info);
+
+  v1::DocumentClassifier::Stub& stub() { return *stub_; }
+
+ private:
+  std::unique_ptr<v1::DocumentClassifier::Stub> stub_;
+};
+
+}  // namespace wersa::client
+
+#endif  // WERSA_CLIENT_CLASSIFIER_CLIENT_H_

@@ -1,0 +1,390 @@
+#include "server/classifier_service.h"
+
+#include <algorithm>
+#include <numeric>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace wersa::server {
+namespace {
+
+int64_t Micros(absl::Duration d) { return absl::ToInt64Microseconds(d); }
+
+void FillScores(const std::vector<float>& scores,
+                const std::vector<std::string>& labels, uint32_t top_k,
+                v1::ClassifyResponse* response) {
+  std::vector<size_t> order(scores.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return scores[a] > scores[b]; });
+  const size_t count =
+      top_k == 0 ? order.size() : std::min<size_t>(top_k, order.size());
+  for (size_t i = 0; i < count; ++i) {
+    v1::LabelScore* label = response->add_labels();
+    label->set_label(labels[order[i]]);
+    label->set_score(scores[order[i]]);
+  }
+}
+
+// Lives from the call's start to OnDone; gRPC's callback API hands
+// ownership to the reactor itself, hence `delete this` there.
+class ClassifyReactor final : public grpc::ServerUnaryReactor {
+ public:
+  ClassifyReactor(ServiceCore& core, grpc::CallbackServerContext* context,
+                  const v1::ClassifyRequest& request,
+                  v1::ClassifyResponse* response)
+      : core_(core) {
+    core_.CallStarted();
+    const ServiceCore::Call call = core_.NewCall(
+        context, "Classify", request.request_id(), request.top_k());
+    cancelled_ = call.cancelled;
+    if (absl::Status admitted = core_.Admit(); !admitted.ok()) {
+      Finish(ToGrpc(admitted));
+      return;
+    }
+    core_.Classify(call, core_.preparer().FromRequest(request),
+                   [this, response](const absl::Status& status,
+                                    v1::ClassifyResponse result) {
+                     if (status.ok()) *response = std::move(result);
+                     Finish(ToGrpc(status));
+                   });
+  }
+  void OnCancel() override { cancelled_->store(true); }
+  void OnDone() override {
+    core_.CallEnded();
+    delete this;  // NOLINT(cppcoreguidelines-owning-memory): the callback API's
+                  // ownership
+  }
+
+ private:
+  ServiceCore& core_;
+  std::shared_ptr<std::atomic<bool>> cancelled_;
+};
+
+class ClassifyBatchReactor final : public grpc::ServerUnaryReactor {
+ public:
+  ClassifyBatchReactor(ServiceCore& core, grpc::CallbackServerContext* context,
+                       const v1::ClassifyBatchRequest& request,
+                       v1::ClassifyBatchResponse* response)
+      : core_(core), response_(response) {
+    core_.CallStarted();
+    cancelled_ = std::make_shared<std::atomic<bool>>(false);
+    if (absl::Status admitted = core_.Admit(); !admitted.ok()) {
+      Finish(ToGrpc(admitted));
+      return;
+    }
+    const int count = request.requests_size();
+    if (count == 0) {
+      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "the batch has no documents"));
+      return;
+    }
+    if (count > core_.limits().max_batch_documents) {
+      Finish(grpc::Status(
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
+          absl::StrCat("the batch has ", count, " documents; at most ",
+                       core_.limits().max_batch_documents, " per call")));
+      return;
+    }
+    for (int i = 0; i < count; ++i) response_->add_results();
+    remaining_.store(count);
+    for (int i = 0; i < count; ++i) {
+      const v1::ClassifyRequest& document = request.requests(i);
+      ServiceCore::Call call = core_.NewCall(
+          context, "ClassifyBatch", document.request_id(), document.top_k());
+      call.cancelled = cancelled_;
+      core_.Classify(
+          call, core_.preparer().FromRequest(document),
+          [this, i](const absl::Status& status, v1::ClassifyResponse result) {
+            v1::DocumentResult* slot = response_->mutable_results(i);
+            slot->mutable_status()->set_code(static_cast<int>(status.code()));
+            slot->mutable_status()->set_message(std::string(status.message()));
+            if (status.ok()) *slot->mutable_response() = std::move(result);
+            if (remaining_.fetch_sub(1) == 1) Finish(grpc::Status::OK);
+          });
+    }
+  }
+  void OnCancel() override { cancelled_->store(true); }
+  void OnDone() override {
+    core_.CallEnded();
+    delete this;  // NOLINT(cppcoreguidelines-owning-memory): the callback API's
+                  // ownership
+  }
+
+ private:
+  ServiceCore& core_;
+  v1::ClassifyBatchResponse* response_;
+  std::shared_ptr<std::atomic<bool>> cancelled_;
+  std::atomic<int> remaining_{0};
+};
+
+class ClassifyStreamReactor final
+    : public grpc::ServerReadReactor<v1::DocumentChunk> {
+ public:
+  ClassifyStreamReactor(ServiceCore& core, grpc::CallbackServerContext* context,
+                        v1::ClassifyResponse* response)
+      : core_(core), context_(context), response_(response) {
+    core_.CallStarted();
+    if (absl::Status admitted = core_.Admit(); !admitted.ok()) {
+      Finish(ToGrpc(admitted));
+      return;
+    }
+    StartRead(&chunk_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the upload is complete, or the call is gone
+      if (cancelled_->load()) {
+        Finish(grpc::Status(grpc::StatusCode::CANCELLED,
+                            "the client cancelled the upload"));
+        return;
+      }
+      Run();
+      return;
+    }
+    if (chunks_++ == 0) options_ = chunk_.options();
+    if (static_cast<int64_t>(text_.size() + chunk_.text().size()) >
+        core_.limits().max_stream_bytes) {
+      Finish(grpc::Status(
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
+          absl::StrCat("the document passed ", core_.limits().max_stream_bytes,
+                       " bytes (--max_stream_bytes)")));
+      return;
+    }
+    text_.append(chunk_.text());
+    StartRead(&chunk_);
+  }
+  void OnCancel() override { cancelled_->store(true); }
+  void OnDone() override {
+    core_.CallEnded();
+    delete this;  // NOLINT(cppcoreguidelines-owning-memory): the callback API's
+                  // ownership
+  }
+
+ private:
+  void Run() {
+    ServiceCore::Call call = core_.NewCall(
+        context_, "ClassifyStream", options_.request_id(), options_.top_k());
+    call.cancelled = cancelled_;
+    if (chunks_ == 0) {
+      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "the stream sent no chunks"));
+      return;
+    }
+    absl::StatusOr<PreparedDocument> prepared =
+        core_.preparer().FromText(text_, options_.truncation());
+    std::string().swap(text_);  // the tokens are all that is needed from here
+    core_.Classify(
+        call, std::move(prepared),
+        [this](const absl::Status& status, v1::ClassifyResponse result) {
+          if (status.ok()) *response_ = std::move(result);
+          Finish(ToGrpc(status));
+        });
+  }
+
+  ServiceCore& core_;
+  grpc::CallbackServerContext* context_;
+  v1::ClassifyResponse* response_;
+  std::shared_ptr<std::atomic<bool>> cancelled_ =
+      std::make_shared<std::atomic<bool>>(false);
+  v1::DocumentChunk chunk_;
+  v1::ClassifyOptions options_;
+  std::string text_;
+  int64_t chunks_ = 0;
+};
+
+}  // namespace
+
+grpc::Status ToGrpc(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
+ServiceCore::ServiceCore(Batcher& batcher, const DocumentPreparer& preparer,
+                         const ServiceLimits& limits, Logger& logger)
+    : batcher_(batcher),
+      preparer_(preparer),
+      limits_(limits),
+      logger_(logger) {}
+
+absl::Status ServiceCore::Admit() const {
+  if (draining_.load()) {
+    return absl::UnavailableError(
+        "the server is shutting down; retry on another replica");
+  }
+  return absl::OkStatus();
+}
+
+void ServiceCore::CallStarted() {
+  const std::lock_guard<std::mutex> lock(calls_mutex_);
+  ++calls_in_flight_;
+}
+
+void ServiceCore::CallEnded() {
+  {
+    const std::lock_guard<std::mutex> lock(calls_mutex_);
+    --calls_in_flight_;
+  }
+  calls_done_.notify_all();
+}
+
+bool ServiceCore::WaitForCalls(absl::Duration timeout) {
+  std::unique_lock<std::mutex> lock(calls_mutex_);
+  return calls_done_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
+                              [this] { return calls_in_flight_ == 0; });
+}
+
+ServiceCore::Call ServiceCore::NewCall(grpc::CallbackServerContext* context,
+                                       const std::string& method,
+                                       const std::string& request_id,
+                                       uint32_t top_k) {
+  Call call;
+  call.method = method;
+  call.request_id =
+      request_id.empty()
+          ? absl::StrCat("srv-", next_request_number_.fetch_add(1))
+          : request_id;
+  call.top_k = top_k;
+  call.arrival = absl::Now();
+  const auto deadline = context->deadline();
+  if (deadline != std::chrono::system_clock::time_point::max()) {
+    call.deadline = absl::FromChrono(deadline);
+  }
+  call.cancelled = std::make_shared<std::atomic<bool>>(false);
+  return call;
+}
+
+void ServiceCore::Classify(const Call& call,
+                           absl::StatusOr<PreparedDocument> prepared,
+                           Finish finish) {
+  if (!prepared.ok()) {
+    LogRequest(call, prepared.status(), nullptr);
+    finish(prepared.status(), {});
+    return;
+  }
+  if (absl::Now() >= call.deadline) {
+    const absl::Status late = absl::DeadlineExceededError(
+        "the deadline passed before the request was queued");
+    LogRequest(call, late, nullptr);
+    finish(late, {});
+    return;
+  }
+  auto document = std::make_shared<PreparedDocument>(*std::move(prepared));
+  InferenceRequest request;
+  request.ids = document->ids;
+  request.deadline = call.deadline;
+  request.cancelled = call.cancelled;
+  request.request_id = call.request_id;
+  request.done = [this, call, document, finish](InferenceResult result) {
+    v1::ClassifyResponse response;
+    if (result.status.ok()) {
+      FillScores(result.scores, batcher_.bundle().labels, call.top_k,
+                 &response);
+      response.set_num_tokens(static_cast<int32_t>(document->ids.size()));
+      response.set_original_tokens(
+          static_cast<int32_t>(document->original_tokens));
+      response.set_truncated(document->truncated);
+      response.set_batch_size(result.batch_size);
+      response.set_model_version(batcher_.bundle().config.version);
+      response.set_request_id(call.request_id);
+      v1::Timing* timing = response.mutable_timing();
+      timing->set_queue_us(Micros(result.queue_time));
+      timing->set_tokenize_us(Micros(document->tokenize_time));
+      timing->set_inference_us(Micros(result.inference_time));
+      timing->set_total_us(Micros(absl::Now() - call.arrival));
+    }
+    LogRequest(call, result.status, result.status.ok() ? &response : nullptr);
+    finish(result.status, std::move(response));
+  };
+  if (absl::Status submitted = batcher_.Submit(std::move(request));
+      !submitted.ok()) {
+    LogRequest(call, submitted, nullptr);
+    finish(submitted, {});
+  }
+}
+
+void ServiceCore::LogRequest(const Call& call, const absl::Status& status,
+                             const v1::ClassifyResponse* response) {
+  if (!logger_.Enabled(LogLevel::kInfo)) return;
+  nlohmann::json fields = {{"method", call.method},
+                           {"request_id", call.request_id},
+                           {"code", absl::StatusCodeToString(status.code())}};
+  if (!status.ok()) fields["message"] = std::string(status.message());
+  if (response != nullptr) {
+    fields["tokens"] = response->num_tokens();
+    fields["truncated"] = response->truncated();
+    fields["batch_size"] = response->batch_size();
+    fields["queue_us"] = response->timing().queue_us();
+    fields["tokenize_us"] = response->timing().tokenize_us();
+    fields["inference_us"] = response->timing().inference_us();
+  }
+  fields["total_us"] = Micros(absl::Now() - call.arrival);
+  logger_.Log(LogLevel::kInfo, "request", std::move(fields));
+}
+
+grpc::ServerUnaryReactor* ClassifierService::Classify(
+    grpc::CallbackServerContext* context, const v1::ClassifyRequest* request,
+    v1::ClassifyResponse* response) {
+  return new ClassifyReactor(core_, context, *request,
+                             response);  // NOLINT: owned by gRPC
+}
+
+grpc::ServerUnaryReactor* ClassifierService::ClassifyBatch(
+    grpc::CallbackServerContext* context,
+    const v1::ClassifyBatchRequest* request,
+    v1::ClassifyBatchResponse* response) {
+  return new ClassifyBatchReactor(core_, context, *request,
+                                  response);  // NOLINT: owned by gRPC
+}
+
+grpc::ServerReadReactor<v1::DocumentChunk>* ClassifierService::ClassifyStream(
+    grpc::CallbackServerContext* context, v1::ClassifyResponse* response) {
+  return new ClassifyStreamReactor(core_, context,
+                                   response);  // NOLINT: owned by gRPC
+}
+
+grpc::ServerUnaryReactor* ClassifierService::GetModelInfo(
+    grpc::CallbackServerContext* context,
+    const v1::GetModelInfoRequest* /*request*/, v1::ModelInfo* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const ModelBundle& bundle = core_.batcher().bundle();
+  const ModelConfig& config = bundle.config;
+  response->set_name(config.name);
+  response->set_version(config.version);
+  for (const std::string& label : bundle.labels) response->add_labels(label);
+  response->set_problem_type(config.problem_type == ProblemType::kMultiLabel
+                                 ? v1::MULTI_LABEL
+                                 : v1::SINGLE_LABEL);
+  response->set_max_tokens(static_cast<int32_t>(core_.preparer().max_tokens()));
+  response->set_vocab_size(static_cast<int32_t>(config.vocab_size));
+  v1::AttentionSettings* attention = response->mutable_attention();
+  attention->set_kind(std::string(AttentionKindName(config.attention)));
+  attention->set_d_model(static_cast<int32_t>(config.d_model));
+  attention->set_num_layers(static_cast<int32_t>(config.num_layers));
+  attention->set_num_heads(static_cast<int32_t>(config.num_heads));
+  attention->set_wavelet_levels(static_cast<int32_t>(config.wavelet_levels));
+  attention->set_random_features(static_cast<int32_t>(config.random_features));
+  attention->set_shared_qk_features(config.shared_qk_features);
+  response->set_device(core_.batcher().device());
+  if (bundle.eval_json) response->set_evaluation_json(*bundle.eval_json);
+  v1::Limits* limits = response->mutable_limits();
+  const ServiceLimits& service = core_.limits();
+  limits->set_max_tokens(static_cast<int32_t>(core_.preparer().max_tokens()));
+  limits->set_default_truncation(
+      ToProto(core_.preparer().default_truncation()));
+  limits->set_max_queue_tokens(service.max_queue_tokens);
+  limits->set_max_batch_tokens(service.max_batch_tokens);
+  limits->set_max_batch_size(service.max_batch_size);
+  limits->set_max_message_bytes(service.max_message_bytes);
+  limits->set_max_batch_documents(service.max_batch_documents);
+  limits->set_max_stream_bytes(service.max_stream_bytes);
+  reactor->Finish(core_.Admit().ok() ? grpc::Status::OK
+                                     : ToGrpc(core_.Admit()));
+  return reactor;
+}
+
+}  // namespace wersa::server

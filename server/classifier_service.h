@@ -1,0 +1,111 @@
+#ifndef WERSA_SERVER_CLASSIFIER_SERVICE_H_
+#define WERSA_SERVER_CLASSIFIER_SERVICE_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "server/batcher.h"
+#include "server/document_preparer.h"
+#include "server/logger.h"
+#include "wersa/v1/classifier.grpc.pb.h"
+
+namespace wersa::server {
+
+struct ServiceLimits {
+  int64_t max_stream_bytes = int64_t{16} << 20;
+  int max_batch_documents = 64;
+  int max_message_bytes = 8 << 20;
+  int64_t max_queue_tokens = int64_t{1} << 20;
+  int64_t max_batch_tokens = 131072;
+  int max_batch_size = 32;
+};
+
+// What the reactors share: validation and tokenization, submission to the
+// batcher, responses, request logs and the count of calls in flight.
+class ServiceCore {
+ public:
+  ServiceCore(Batcher& batcher, const DocumentPreparer& preparer,
+              const ServiceLimits& limits, Logger& logger);
+
+  struct Call {
+    std::string method;
+    std::string request_id;  // the client's, or one made up for the logs
+    uint32_t top_k = 0;
+    absl::Time arrival;
+    absl::Time deadline = absl::InfiniteFuture();
+    std::shared_ptr<std::atomic<bool>> cancelled;
+  };
+  using Finish = std::function<void(const absl::Status&, v1::ClassifyResponse)>;
+
+  // Runs one prepared document; `finish` is called exactly once, with the
+  // response or the status to return.
+  void Classify(const Call& call, absl::StatusOr<PreparedDocument> prepared,
+                Finish finish);
+
+  // UNAVAILABLE once draining.
+  absl::Status Admit() const;
+  void StartDraining() { draining_.store(true); }
+  void CallStarted();
+  void CallEnded();
+  // Waits until no call is in flight; false on timeout.
+  bool WaitForCalls(absl::Duration timeout);
+
+  Call NewCall(grpc::CallbackServerContext* context, const std::string& method,
+               const std::string& request_id, uint32_t top_k);
+  const DocumentPreparer& preparer() const { return preparer_; }
+  const ServiceLimits& limits() const { return limits_; }
+  const Batcher& batcher() const { return batcher_; }
+  Logger& logger() { return logger_; }
+
+ private:
+  void LogRequest(const Call& call, const absl::Status& status,
+                  const v1::ClassifyResponse* response);
+
+  Batcher& batcher_;
+  const DocumentPreparer& preparer_;
+  const ServiceLimits limits_;
+  Logger& logger_;
+  std::atomic<bool> draining_{false};
+  std::atomic<uint64_t> next_request_number_{1};
+  std::mutex calls_mutex_;
+  std::condition_variable calls_done_;
+  int64_t calls_in_flight_ = 0;
+};
+
+grpc::Status ToGrpc(const absl::Status& status);
+
+// wersa.v1.DocumentClassifier on gRPC's callback API.
+class ClassifierService final : public v1::DocumentClassifier::CallbackService {
+ public:
+  explicit ClassifierService(ServiceCore& core) : core_(core) {}
+
+  grpc::ServerUnaryReactor* Classify(grpc::CallbackServerContext* context,
+                                     const v1::ClassifyRequest* request,
+                                     v1::ClassifyResponse* response) override;
+  grpc::ServerUnaryReactor* ClassifyBatch(
+      grpc::CallbackServerContext* context,
+      const v1::ClassifyBatchRequest* request,
+      v1::ClassifyBatchResponse* response) override;
+  grpc::ServerReadReactor<v1::DocumentChunk>* ClassifyStream(
+      grpc::CallbackServerContext* context,
+      v1::ClassifyResponse* response) override;
+  grpc::ServerUnaryReactor* GetModelInfo(grpc::CallbackServerContext* context,
+                                         const v1::GetModelInfoRequest* request,
+                                         v1::ModelInfo* response) override;
+
+ private:
+  ServiceCore& core_;
+};
+
+}  // namespace wersa::server
+
+#endif  // WERSA_SERVER_CLASSIFIER_SERVICE_H_

@@ -1,0 +1,171 @@
+#include "server/config.h"
+
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "cli/command_line.h"
+
+namespace wersa::server {
+namespace {
+
+using cli::CommandLine;
+using cli::FlagSpec;
+
+// Help texts, defaults and parsers in one table: --help, the environment
+// names and the parsing cannot drift apart.
+struct Option {
+  FlagSpec flag;
+  std::function<absl::Status(const std::string&, ServerConfig*)> apply;
+};
+
+absl::Status IntValue(const std::string& name, const std::string& text,
+                      int64_t min, int64_t max, int64_t* out) {
+  if (!absl::SimpleAtoi(text, out) || *out < min || *out > max) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", name, " must be an integer in [", min, ", ", max,
+                     "], got '", text, "'"));
+  }
+  return absl::OkStatus();
+}
+
+template <typename T>
+Option IntOption(const char* name, const char* help, T ServerConfig::*member,
+                 int64_t min, int64_t max) {
+  const ServerConfig defaults;
+  return {{name, std::to_string(defaults.*member), help},
+          [=](const std::string& text, ServerConfig* config) {
+            int64_t value = 0;
+            if (absl::Status ok = IntValue(name, text, min, max, &value);
+                !ok.ok())
+              return ok;
+            config->*member = static_cast<T>(value);
+            return absl::OkStatus();
+          }};
+}
+
+Option DurationOption(const char* name, const char* help,
+                      absl::Duration ServerConfig::*member) {
+  const ServerConfig defaults;
+  return {{name, absl::FormatDuration(defaults.*member), help},
+          [=](const std::string& text, ServerConfig* config) {
+            absl::Duration value;
+            if (!absl::ParseDuration(text, &value) ||
+                value < absl::ZeroDuration()) {
+              return absl::InvalidArgumentError(absl::StrCat(
+                  "--", name, " must be a duration such as 250ms or 30s, got '",
+                  text, "'"));
+            }
+            config->*member = value;
+            return absl::OkStatus();
+          }};
+}
+
+Option StringOption(const char* name, const char* help,
+                    std::string ServerConfig::*member) {
+  const ServerConfig defaults;
+  return {{name, defaults.*member, help},
+          [=](const std::string& text, ServerConfig* config) {
+            if (text.empty()) {
+              return absl::InvalidArgumentError(
+                  absl::StrCat("--", name, " must not be empty"));
+            }
+            config->*member = text;
+            return absl::OkStatus();
+          }};
+}
+
+std::vector<Option> Options() {
+  constexpr int64_t kMaxInt = 2147483647;
+  return {
+      StringOption("host", "address to listen on", &ServerConfig::host),
+      IntOption("port", "gRPC port (0: any free port)", &ServerConfig::port, 0,
+                65535),
+      StringOption("model_dir", "model bundle directory",
+                   &ServerConfig::model_dir),
+      StringOption("device", "cpu or cuda:N", &ServerConfig::device),
+      IntOption("threads", "inference threads (0: one per CPU)",
+                &ServerConfig::threads, 0, 1024),
+      IntOption("max_tokens", "token limit per document (0: the model's)",
+                &ServerConfig::max_tokens, 0, kMaxInt),
+      {{"truncation", "head",
+        "default truncation: none, head, tail or head_tail"},
+       [](const std::string& text, ServerConfig* config) {
+         absl::StatusOr<Truncation> truncation = ParseTruncation(text);
+         if (!truncation.ok()) return truncation.status();
+         config->default_truncation = *truncation;
+         return absl::OkStatus();
+       }},
+      IntOption(
+          "max_queue_tokens",
+          "tokens admitted to the queue at once; past it, RESOURCE_EXHAUSTED",
+          &ServerConfig::max_queue_tokens, 1, int64_t{1} << 40),
+      IntOption("max_batch_tokens", "padded tokens per batch",
+                &ServerConfig::max_batch_tokens, 1, int64_t{1} << 40),
+      IntOption("max_batch_size", "documents per batch",
+                &ServerConfig::max_batch_size, 1, 4096),
+      DurationOption("max_batch_delay",
+                     "longest wait of a batch's oldest request for company",
+                     &ServerConfig::max_batch_delay),
+      IntOption("max_message_bytes", "largest gRPC message accepted",
+                &ServerConfig::max_message_bytes, 1024, kMaxInt),
+      IntOption("max_stream_bytes",
+                "largest document accepted by ClassifyStream",
+                &ServerConfig::max_stream_bytes, 1, int64_t{1} << 40),
+      IntOption("max_batch_documents", "documents per ClassifyBatch call",
+                &ServerConfig::max_batch_documents, 1, 100000),
+      DurationOption("drain_timeout",
+                     "on SIGTERM, how long in-flight work may take to finish",
+                     &ServerConfig::drain_timeout),
+      {{"log_level", "info", "debug, info, warning or error"},
+       [](const std::string& text, ServerConfig* config) {
+         absl::StatusOr<LogLevel> level = ParseLogLevel(text);
+         if (!level.ok()) return level.status();
+         config->log_level = *level;
+         return absl::OkStatus();
+       }},
+  };
+}
+
+std::string EnvironmentName(const std::string& flag) {
+  return "WERSA_" + absl::AsciiStrToUpper(flag);
+}
+
+}  // namespace
+
+absl::StatusOr<ServerConfig> ParseServerConfig(
+    int argc, const char* const* argv,
+    const std::function<const char*(const char*)>& getenv) {
+  const std::vector<Option> options = Options();
+  std::vector<FlagSpec> specs;
+  for (const Option& option : options) {
+    FlagSpec spec = option.flag;
+    spec.help += " [" + EnvironmentName(spec.name) + "]";
+    specs.push_back(spec);
+  }
+  specs.push_back({"help", "false", "show this help"});
+  absl::StatusOr<CommandLine> line = CommandLine::Parse(argc, argv, specs);
+  if (!line.ok()) return line.status();
+  if (line->Has("help")) {
+    return absl::NotFoundError(CommandLine::Usage(
+        "wersa-server", "Serves a WERSA document classifier over gRPC.",
+        specs));
+  }
+  ServerConfig config;
+  for (const Option& option : options) {
+    const std::string& name = option.flag.name;
+    std::string value = option.flag.default_value;
+    if (line->Has(name)) {
+      value = line->String(name);
+    } else if (const char* env = getenv(EnvironmentName(name).c_str());
+               env != nullptr) {
+      value = env;
+    }
+    if (absl::Status applied = option.apply(value, &config); !applied.ok())
+      return applied;
+  }
+  return config;
+}
+
+}  // namespace wersa::server

@@ -1,0 +1,44 @@
+#ifndef WERSA_SERVER_CONFIG_H_
+#define WERSA_SERVER_CONFIG_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "model/tokenizer.h"
+#include "server/logger.h"
+
+namespace wersa::server {
+
+// Everything wersa-server can be told. Each flag --name has the environment
+// equivalent WERSA_NAME (upper case); a flag wins over the environment.
+struct ServerConfig {
+  std::string host = "0.0.0.0";
+  int port = 50051;  // 0: any free port (printed in the "listening" log line)
+  std::string model_dir = "models/arxiv-archive-11";
+  std::string device = "cpu";
+  int threads = 0;         // intra-op threads for inference; 0: one per CPU
+  int64_t max_tokens = 0;  // per document; 0: the model's own limit
+  Truncation default_truncation = Truncation::kHead;
+  int64_t max_queue_tokens = int64_t{1} << 20;
+  int64_t max_batch_tokens = 131072;
+  int max_batch_size = 32;
+  absl::Duration max_batch_delay = absl::Milliseconds(5);
+  int max_message_bytes = 8 << 20;
+  int64_t max_stream_bytes = int64_t{16} << 20;
+  int max_batch_documents = 64;
+  absl::Duration drain_timeout = absl::Seconds(30);
+  LogLevel log_level = LogLevel::kInfo;
+};
+
+// Parses argv and the environment (through `getenv`, for tests). --help
+// returns a NOT_FOUND status whose message is the usage text.
+absl::StatusOr<ServerConfig> ParseServerConfig(
+    int argc, const char* const* argv,
+    const std::function<const char*(const char*)>& getenv);
+
+}  // namespace wersa::server
+
+#endif  // WERSA_SERVER_CONFIG_H_

@@ -1,0 +1,158 @@
+// wersa-server: the gRPC document classification service. Flags and their
+// WERSA_* environment equivalents: wersa-server --help.
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "model/bundle.h"
+#include "model/caching_host_allocator.h"
+#include "model/cpu_kernels.h"
+#include "model/predictor.h"
+#include "server/batcher.h"
+#include "server/classifier_service.h"
+#include "server/config.h"
+#include "server/document_preparer.h"
+#include "server/logger.h"
+
+namespace wersa::server {
+namespace {
+
+constexpr char kServiceName[] = "wersa.v1.DocumentClassifier";
+
+int Serve(const ServerConfig& config, const CpuKernelInfo& kernels,
+          const sigset_t& signals) {
+  Logger logger(config.log_level);
+  logger.Log(
+      LogLevel::kInfo, "starting",
+      {{"cpu_kernels", kernels.Describe()}, {"model_dir", config.model_dir}});
+
+  const absl::Time load_start = absl::Now();
+  absl::StatusOr<ModelBundle> bundle = LoadBundle(config.model_dir);
+  if (!bundle.ok()) {
+    logger.Log(LogLevel::kError, "model_load_failed",
+               {{"message", std::string(bundle.status().message())}});
+    return 1;
+  }
+  const int64_t model_max_tokens = bundle->config.max_tokens;
+  const int64_t max_tokens = config.max_tokens > 0
+                                 ? std::min(config.max_tokens, model_max_tokens)
+                                 : model_max_tokens;
+  absl::StatusOr<std::unique_ptr<Predictor>> predictor = Predictor::Create(
+      *std::move(bundle), PredictorOptions{config.threads, config.device});
+  if (!predictor.ok()) {
+    logger.Log(LogLevel::kError, "model_load_failed",
+               {{"message", std::string(predictor.status().message())}});
+    return 1;
+  }
+  BatcherOptions batcher_options;
+  batcher_options.max_queue_tokens = config.max_queue_tokens;
+  batcher_options.max_batch_tokens = config.max_batch_tokens;
+  batcher_options.max_batch_size = config.max_batch_size;
+  batcher_options.max_batch_delay = config.max_batch_delay;
+  Batcher batcher(*std::move(predictor), batcher_options, logger);
+  const ModelConfig& model = batcher.bundle().config;
+  logger.Log(LogLevel::kInfo, "model_loaded",
+             {{"model", model.name},
+              {"version", model.version},
+              {"labels", batcher.bundle().labels.size()},
+              {"max_tokens", max_tokens},
+              {"device", batcher.device()},
+              {"seconds", absl::ToDoubleSeconds(absl::Now() - load_start)}});
+
+  const DocumentPreparer preparer(batcher.bundle(), max_tokens,
+                                  config.default_truncation);
+  ServiceLimits limits;
+  limits.max_stream_bytes = config.max_stream_bytes;
+  limits.max_batch_documents = config.max_batch_documents;
+  limits.max_message_bytes = config.max_message_bytes;
+  limits.max_queue_tokens = config.max_queue_tokens;
+  limits.max_batch_tokens = config.max_batch_tokens;
+  limits.max_batch_size = config.max_batch_size;
+  ServiceCore core(batcher, preparer, limits, logger);
+  ClassifierService service(core);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int bound_port = 0;
+  builder.AddListeningPort(absl::StrCat(config.host, ":", config.port),
+                           grpc::InsecureServerCredentials(), &bound_port);
+  builder.SetMaxReceiveMessageSize(config.max_message_bytes);
+  builder.SetMaxSendMessageSize(config.max_message_bytes);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || bound_port == 0) {
+    logger.Log(LogLevel::kError, "listen_failed",
+               {{"address", absl::StrCat(config.host, ":", config.port)}});
+    return 1;
+  }
+  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
+  health->SetServingStatus(true);
+  health->SetServingStatus(kServiceName, true);
+  logger.Log(LogLevel::kInfo, "listening",
+             {{"address", absl::StrCat(config.host, ":", bound_port)},
+              {"port", bound_port}});
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+
+  // Drain: NOT_SERVING first so load balancers stop sending, then refuse new
+  // calls, finish what is in flight within the drain timeout, and exit 0.
+  const absl::Time drain_start = absl::Now();
+  health->SetServingStatus(kServiceName, false);
+  health->SetServingStatus(false);
+  core.StartDraining();
+  batcher.StopAccepting();
+  logger.Log(
+      LogLevel::kInfo, "draining",
+      {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"},
+       {"timeout_seconds", absl::ToDoubleSeconds(config.drain_timeout)}});
+  const bool finished = core.WaitForCalls(config.drain_timeout);
+  server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+  logger.Log(LogLevel::kInfo, "stopped",
+             {{"drained", finished},
+              {"seconds", absl::ToDoubleSeconds(absl::Now() - drain_start)}});
+  return 0;
+}
+
+}  // namespace
+}  // namespace wersa::server
+
+int main(int argc, char** argv) {
+  const auto kernels = wersa::ConfigureCpuKernels(argv);
+  if (!kernels.ok()) {
+    std::fprintf(stderr, "wersa-server: %s\n",
+                 std::string(kernels.status().message()).c_str());
+    return 1;
+  }
+  absl::StatusOr<wersa::server::ServerConfig> config =
+      wersa::server::ParseServerConfig(
+          argc, argv, [](const char* name) { return std::getenv(name); });
+  if (!config.ok()) {
+    if (config.status().code() == absl::StatusCode::kNotFound) {  // --help
+      std::printf("%s", std::string(config.status().message()).c_str());
+      return 0;
+    }
+    std::fprintf(stderr, "wersa-server: %s\n",
+                 std::string(config.status().message()).c_str());
+    return 2;
+  }
+  // Signals are taken by sigwait in main, never by a handler on some
+  // arbitrary thread: block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const wersa::CachingHostAllocator host_allocator;
+  return wersa::server::Serve(*config, *kernels, signals);
+}

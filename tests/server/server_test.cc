@@ -1,0 +1,513 @@
+// The real wersa-server binary on a loopback port, driven through its public
+// gRPC API: every RPC, every status code with its message, deadlines,
+// cancellation, a 131,072-token upload, concurrency with batch invariance,
+// health, and a drain on SIGTERM with requests in flight.
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <atomic>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "model/bundle.h"
+#include "tests/model/test_bundle.h"
+#include "tests/server/server_process.h"
+#include "wersa/v1/classifier.grpc.pb.h"
+
+namespace wersa {
+namespace {
+
+using testing::HasSubstr;
+using testing_support::ServerProcess;
+
+std::string BundleDirectory() {
+  static const std::string dir = [] {
+    const std::string path = ::testing::TempDir() + "/server_test_bundle." +
+                             std::to_string(getpid());
+    ModelConfig config = testing_support::SmallConfig();
+    config.version = "test-7";
+    ModelBundle bundle = testing_support::RandomBundle(config, 77);
+    bundle.eval_json = R"({"validation": {"accuracy": 0.5}})";
+    EXPECT_TRUE(SaveBundle(bundle, path).ok());
+    return path;
+  }();
+  return dir;
+}
+
+// Text of about `words` words of the fixture language.
+std::string Text(int words, uint32_t seed) {
+  return testing_support::GeneratedDocuments(1, 4, words, seed).front();
+}
+
+std::vector<std::string> StartArguments(std::vector<std::string> extra = {}) {
+  std::vector<std::string> arguments = {"--model_dir", BundleDirectory(),
+                                        "--threads",   "1",
+                                        "--log_level", "debug"};
+  arguments.insert(arguments.end(), extra.begin(), extra.end());
+  return arguments;
+}
+
+class ServerTest : public testing::Test {
+ protected:
+  void Start(std::vector<std::string> extra = {}) {
+    server_ = std::make_unique<ServerProcess>(WERSA_SERVER_BINARY,
+                                              StartArguments(extra));
+    ASSERT_TRUE(server_->started()) << absl::StrJoin(server_->Lines(), "\n");
+    grpc::ChannelArguments arguments;
+    arguments.SetMaxReceiveMessageSize(64 << 20);
+    arguments.SetMaxSendMessageSize(64 << 20);
+    channel_ = grpc::CreateCustomChannel(
+        server_->target(), grpc::InsecureChannelCredentials(), arguments);
+    stub_ = v1::DocumentClassifier::NewStub(channel_);
+  }
+
+  grpc::Status Classify(const v1::ClassifyRequest& request,
+                        v1::ClassifyResponse* response,
+                        absl::Duration deadline = absl::Seconds(60)) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+    return stub_->Classify(&context, request, response);
+  }
+
+  grpc::Status ClassifyText(
+      const std::string& text, v1::ClassifyResponse* response,
+      v1::Truncation truncation = v1::TRUNCATION_UNSPECIFIED) {
+    v1::ClassifyRequest request;
+    request.set_text(text);
+    request.set_truncation(truncation);
+    return Classify(request, response);
+  }
+
+  grpc::Status Stream(const std::vector<std::string>& chunks,
+                      const v1::ClassifyOptions& options,
+                      v1::ClassifyResponse* response) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(120)));
+    auto writer = stub_->ClassifyStream(&context, response);
+    for (size_t i = 0; i < chunks.size(); ++i) {
+      v1::DocumentChunk chunk;
+      if (i == 0) *chunk.mutable_options() = options;
+      chunk.set_text(chunks[i]);
+      if (!writer->Write(chunk)) break;
+    }
+    writer->WritesDone();
+    return writer->Finish();
+  }
+
+  grpc::health::v1::HealthCheckResponse::ServingStatus Health(
+      const std::string& service) {
+    auto health = grpc::health::v1::Health::NewStub(channel_);
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(service);
+    grpc::health::v1::HealthCheckResponse response;
+    const grpc::Status status = health->Check(&context, request, &response);
+    return status.ok() ? response.status()
+                       : grpc::health::v1::HealthCheckResponse::UNKNOWN;
+  }
+
+  std::unique_ptr<ServerProcess> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::DocumentClassifier::Stub> stub_;
+};
+
+void ExpectStatus(const grpc::Status& status, grpc::StatusCode code,
+                  const std::string& text) {
+  EXPECT_EQ(status.error_code(), code) << status.error_message();
+  EXPECT_THAT(status.error_message(), HasSubstr(text));
+}
+
+TEST_F(ServerTest, ClassifyReturnsEveryLabelSortedWithTimings) {
+  Start();
+  v1::ClassifyRequest request;
+  request.set_text(Text(300, 1));
+  request.set_request_id("req-1");
+  v1::ClassifyResponse response;
+  ASSERT_TRUE(Classify(request, &response).ok());
+  ASSERT_EQ(response.labels_size(), 4);
+  double sum = 0.0;
+  for (int i = 0; i < response.labels_size(); ++i) {
+    sum += response.labels(i).score();
+    if (i > 0)
+      EXPECT_GE(response.labels(i - 1).score(), response.labels(i).score());
+  }
+  EXPECT_NEAR(sum, 1.0, 1e-5);
+  EXPECT_GT(response.num_tokens(), 300);
+  EXPECT_EQ(response.original_tokens(), response.num_tokens());
+  EXPECT_FALSE(response.truncated());
+  EXPECT_EQ(response.request_id(), "req-1");
+  EXPECT_EQ(response.model_version(), "test-7");
+  EXPECT_EQ(response.batch_size(), 1);
+  EXPECT_GT(response.timing().inference_us(), 0);
+  EXPECT_GT(response.timing().tokenize_us(), 0);
+  EXPECT_GE(response.timing().total_us(),
+            response.timing().queue_us() + response.timing().inference_us());
+
+  request.set_top_k(2);
+  v1::ClassifyResponse top;
+  ASSERT_TRUE(Classify(request, &top).ok());
+  ASSERT_EQ(top.labels_size(), 2);
+  EXPECT_EQ(top.labels(0).label(), response.labels(0).label());
+  EXPECT_FLOAT_EQ(top.labels(0).score(), response.labels(0).score());
+
+  // The same document as token ids gives the same scores.
+  absl::StatusOr<ModelBundle> bundle = LoadBundle(BundleDirectory());
+  ASSERT_TRUE(bundle.ok());
+  v1::ClassifyRequest by_ids;
+  const absl::StatusOr<std::vector<int32_t>> ids =
+      bundle->tokenizer.Encode(request.text());
+  ASSERT_TRUE(ids.ok());
+  for (const int32_t id : *ids) by_ids.mutable_token_ids()->add_ids(id);
+  v1::ClassifyResponse from_ids;
+  const grpc::Status ids_status = Classify(by_ids, &from_ids);
+  ASSERT_TRUE(ids_status.ok()) << ids_status.error_message();
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(from_ids.labels(i).label(), response.labels(i).label());
+    EXPECT_NEAR(from_ids.labels(i).score(), response.labels(i).score(), 1e-6);
+  }
+}
+
+TEST_F(ServerTest, InvalidInputGetsInvalidArgument) {
+  Start({"--max_tokens", "500"});
+  v1::ClassifyResponse response;
+  ExpectStatus(ClassifyText("", &response), grpc::StatusCode::INVALID_ARGUMENT,
+               "document is empty");
+  ExpectStatus(ClassifyText("kalo \xff mine", &response),
+               grpc::StatusCode::INVALID_ARGUMENT,
+               "not valid UTF-8 (at byte 5)");
+  ExpectStatus(ClassifyText(Text(600, 2), &response, v1::TRUNCATION_NONE),
+               grpc::StatusCode::INVALID_ARGUMENT, "over the limit of 500");
+  v1::ClassifyRequest none;
+  ExpectStatus(Classify(none, &response), grpc::StatusCode::INVALID_ARGUMENT,
+               "set text or token_ids");
+  v1::ClassifyRequest bad_option;
+  bad_option.set_text("kalo mine");
+  bad_option.set_truncation(static_cast<v1::Truncation>(99));
+  ExpectStatus(Classify(bad_option, &response),
+               grpc::StatusCode::INVALID_ARGUMENT,
+               "unknown truncation value 99");
+  v1::ClassifyRequest bad_ids;
+  bad_ids.mutable_token_ids()->add_ids(3);
+  bad_ids.mutable_token_ids()->add_ids(1000000);
+  ExpectStatus(Classify(bad_ids, &response), grpc::StatusCode::INVALID_ARGUMENT,
+               "token_ids[1] = 1000000 is outside the vocabulary");
+  v1::ClassifyRequest no_ids;
+  no_ids.mutable_token_ids();
+  ExpectStatus(Classify(no_ids, &response), grpc::StatusCode::INVALID_ARGUMENT,
+               "document is empty");
+
+  // Truncation policies at the server's limit of 500 tokens.
+  for (const auto policy :
+       {v1::TRUNCATION_HEAD, v1::TRUNCATION_TAIL, v1::TRUNCATION_HEAD_TAIL,
+        v1::TRUNCATION_UNSPECIFIED}) {
+    ASSERT_TRUE(ClassifyText(Text(600, 2), &response, policy).ok());
+    EXPECT_EQ(response.num_tokens(), 500);
+    EXPECT_TRUE(response.truncated());
+    EXPECT_GT(response.original_tokens(), 500);
+  }
+}
+
+TEST_F(ServerTest, MessageTooLargeIsResourceExhausted) {
+  Start({"--max_message_bytes", "100000"});
+  v1::ClassifyResponse response;
+  const grpc::Status status = ClassifyText(std::string(200000, 'a'), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << status.error_message();
+}
+
+TEST_F(ServerTest, ClassifyBatchGivesEachDocumentItsOwnStatus) {
+  Start({"--max_batch_documents", "8"});
+  v1::ClassifyBatchRequest batch;
+  batch.add_requests()->set_text(Text(100, 3));
+  batch.add_requests()->set_text("");
+  batch.add_requests()->set_text("ok \xc3");
+  v1::ClassifyRequest* third = batch.add_requests();
+  third->set_text(Text(50, 4));
+  third->set_request_id("fourth");
+  third->set_top_k(1);
+  v1::ClassifyBatchResponse response;
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub_->ClassifyBatch(&context, batch, &response).ok());
+  ASSERT_EQ(response.results_size(), 4);
+  EXPECT_EQ(response.results(0).status().code(), 0);
+  EXPECT_EQ(response.results(0).response().labels_size(), 4);
+  EXPECT_EQ(response.results(1).status().code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(response.results(1).status().message(), HasSubstr("empty"));
+  EXPECT_EQ(response.results(2).status().code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(response.results(2).status().message(), HasSubstr("UTF-8"));
+  EXPECT_EQ(response.results(3).response().request_id(), "fourth");
+  EXPECT_EQ(response.results(3).response().labels_size(), 1);
+
+  v1::ClassifyBatchRequest empty;
+  grpc::ClientContext empty_context;
+  ExpectStatus(stub_->ClassifyBatch(&empty_context, empty, &response),
+               grpc::StatusCode::INVALID_ARGUMENT, "no documents");
+  v1::ClassifyBatchRequest too_many;
+  for (int i = 0; i < 9; ++i) too_many.add_requests()->set_text("kalo");
+  grpc::ClientContext many_context;
+  ExpectStatus(stub_->ClassifyBatch(&many_context, too_many, &response),
+               grpc::StatusCode::RESOURCE_EXHAUSTED, "at most 8 per call");
+}
+
+TEST_F(ServerTest, ClassifyStreamReassemblesChunksAndHonoursLimits) {
+  Start({"--max_stream_bytes", "2000000"});
+  // A multi-byte character split between chunks must survive reassembly.
+  const std::string text = Text(400, 5) + " caf\xc3\xa9 " + Text(100, 6);
+  const size_t split = text.find("\xc3\xa9") + 1;
+  std::vector<std::string> chunks = {text.substr(0, 1000),
+                                     text.substr(1000, split - 1000),
+                                     text.substr(split)};
+  v1::ClassifyOptions options;
+  options.set_request_id("streamed");
+  options.set_top_k(3);
+  v1::ClassifyResponse streamed;
+  ASSERT_TRUE(Stream(chunks, options, &streamed).ok());
+  EXPECT_EQ(streamed.request_id(), "streamed");
+  EXPECT_EQ(streamed.labels_size(), 3);
+  v1::ClassifyResponse whole;
+  ASSERT_TRUE(ClassifyText(text, &whole).ok());
+  EXPECT_EQ(streamed.num_tokens(), whole.num_tokens());
+  EXPECT_NEAR(streamed.labels(0).score(), whole.labels(0).score(), 1e-6);
+
+  v1::ClassifyResponse response;
+  ExpectStatus(Stream({}, options, &response),
+               grpc::StatusCode::INVALID_ARGUMENT, "no chunks");
+  ExpectStatus(Stream({"abc\xf0\x9f"}, options, &response),
+               grpc::StatusCode::INVALID_ARGUMENT, "UTF-8");
+  ExpectStatus(Stream({std::string(1500000, 'a'), std::string(600000, 'b')},
+                      options, &response),
+               grpc::StatusCode::RESOURCE_EXHAUSTED, "passed 2000000 bytes");
+}
+
+TEST_F(ServerTest, StreamsA131072TokenDocument) {
+  Start();
+  const std::string text = Text(140000, 7);
+  std::vector<std::string> chunks;
+  for (size_t offset = 0; offset < text.size(); offset += 256 << 10) {
+    chunks.push_back(text.substr(offset, 256 << 10));
+  }
+  v1::ClassifyOptions options;
+  options.set_truncation(v1::TRUNCATION_HEAD);
+  v1::ClassifyResponse response;
+  ASSERT_TRUE(Stream(chunks, options, &response).ok());
+  EXPECT_EQ(response.num_tokens(), 131072);
+  EXPECT_TRUE(response.truncated());
+  EXPECT_GT(response.original_tokens(), 131072);
+  EXPECT_EQ(response.labels_size(), 4);
+
+  options.set_truncation(v1::TRUNCATION_NONE);
+  ExpectStatus(Stream(chunks, options, &response),
+               grpc::StatusCode::INVALID_ARGUMENT, "over the limit of 131072");
+}
+
+TEST_F(ServerTest, GetModelInfoDescribesTheModelAndLimits) {
+  Start({"--max_batch_documents", "16", "--truncation", "head_tail"});
+  v1::ModelInfo info;
+  grpc::ClientContext context;
+  ASSERT_TRUE(
+      stub_->GetModelInfo(&context, v1::GetModelInfoRequest(), &info).ok());
+  EXPECT_EQ(info.name(), "test-classifier");
+  EXPECT_EQ(info.version(), "test-7");
+  EXPECT_THAT(info.labels(),
+              testing::ElementsAre("topic-0", "topic-1", "topic-2", "topic-3"));
+  EXPECT_EQ(info.problem_type(), v1::SINGLE_LABEL);
+  EXPECT_EQ(info.max_tokens(), 131072);
+  EXPECT_EQ(info.attention().kind(), "wersa");
+  EXPECT_EQ(info.attention().d_model(), 32);
+  EXPECT_EQ(info.device(), "cpu");
+  EXPECT_THAT(info.evaluation_json(), HasSubstr("accuracy"));
+  EXPECT_EQ(info.limits().max_batch_documents(), 16);
+  EXPECT_EQ(info.limits().default_truncation(), v1::TRUNCATION_HEAD_TAIL);
+}
+
+// Keeps the single worker busy with long documents on other threads.
+std::vector<std::thread> Occupy(v1::DocumentClassifier::Stub& stub,
+                                int documents, std::atomic<int>& ok_count) {
+  std::vector<std::thread> threads;
+  for (int i = 0; i < documents; ++i) {
+    threads.emplace_back([&stub, &ok_count, i] {
+      v1::ClassifyRequest request;
+      request.set_text(Text(90000, 100 + i));
+      request.set_truncation(v1::TRUNCATION_HEAD);
+      v1::ClassifyResponse response;
+      grpc::ClientContext context;
+      if (stub.Classify(&context, request, &response).ok()) ++ok_count;
+    });
+  }
+  return threads;
+}
+
+TEST_F(ServerTest, DeadlinePassedInQueueNeverRuns) {
+  Start();
+  std::atomic<int> ok_count{0};
+  std::vector<std::thread> busy = Occupy(*stub_, 3, ok_count);
+  absl::SleepFor(
+      absl::Milliseconds(300));  // the long documents are queued or running
+  v1::ClassifyRequest request;
+  request.set_text(Text(50, 8));
+  request.set_request_id("short-deadline");
+  v1::ClassifyResponse response;
+  ExpectStatus(Classify(request, &response, absl::Milliseconds(150)),
+               grpc::StatusCode::DEADLINE_EXCEEDED, "");
+  for (std::thread& thread : busy) thread.join();
+  EXPECT_EQ(ok_count.load(), 3);
+  EXPECT_TRUE(server_->WaitForLine(
+      R"("event":"request_dropped","level":"debug","reason":"deadline","request_id":"short-deadline")",
+      absl::Seconds(5)))
+      << absl::StrJoin(server_->Lines(), "\n");
+  for (const std::string& line : server_->Lines()) {
+    if (line.find("short-deadline") != std::string::npos) {
+      EXPECT_THAT(line, testing::Not(HasSubstr("\"batch_size\"")))
+          << "it must not have run";
+    }
+  }
+}
+
+TEST_F(ServerTest, CancelledRequestIsDroppedBeforeItRuns) {
+  Start();
+  std::atomic<int> ok_count{0};
+  std::vector<std::thread> busy = Occupy(*stub_, 3, ok_count);
+  absl::SleepFor(absl::Milliseconds(300));
+  grpc::ClientContext context;
+  v1::ClassifyRequest request;
+  request.set_text(Text(50, 9));
+  request.set_request_id("cancelled-one");
+  v1::ClassifyResponse response;
+  std::thread canceller([&context] {
+    absl::SleepFor(absl::Milliseconds(100));
+    context.TryCancel();
+  });
+  const grpc::Status status = stub_->Classify(&context, request, &response);
+  canceller.join();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::CANCELLED);
+  for (std::thread& thread : busy) thread.join();
+  EXPECT_TRUE(server_->WaitForLine(
+      R"("reason":"cancelled","request_id":"cancelled-one")", absl::Seconds(5)))
+      << absl::StrJoin(server_->Lines(), "\n");
+}
+
+TEST_F(ServerTest, FullQueueIsResourceExhausted) {
+  Start({"--max_queue_tokens", "3000"});
+  std::atomic<int> ok_count{0};
+  std::vector<std::thread> busy = Occupy(*stub_, 1, ok_count);
+  absl::SleepFor(absl::Milliseconds(400));  // running: the queue is empty again
+  std::vector<std::thread> fillers;
+  std::atomic<int> exhausted{0};
+  std::string message;
+  std::mutex message_mutex;
+  for (int i = 0; i < 6; ++i) {
+    fillers.emplace_back([&, i] {
+      v1::ClassifyRequest request;
+      request.set_text(Text(600, 20 + i));  // ~1,000 tokens each
+      v1::ClassifyResponse response;
+      grpc::ClientContext context;
+      const grpc::Status status = stub_->Classify(&context, request, &response);
+      if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+        ++exhausted;
+        const std::lock_guard<std::mutex> lock(message_mutex);
+        message = status.error_message();
+      }
+    });
+  }
+  for (std::thread& thread : fillers) thread.join();
+  for (std::thread& thread : busy) thread.join();
+  EXPECT_GE(exhausted.load(), 1);
+  EXPECT_THAT(message, HasSubstr("queue full"));
+  EXPECT_THAT(message, HasSubstr("budget of 3000"));
+}
+
+// 64 concurrent clients with documents of mixed lengths get exactly the
+// scores each document gets alone: batching does not change results.
+TEST_F(ServerTest, ConcurrentClientsGetTheirSingleRequestScores) {
+  Start({"--max_batch_delay", "20ms"});
+  constexpr int kClients = 64;
+  std::vector<std::string> texts;
+  std::mt19937 rng(5);
+  std::uniform_int_distribution<int> words(5, 3000);
+  for (int i = 0; i < kClients; ++i) texts.push_back(Text(words(rng), 200 + i));
+  std::vector<std::vector<float>> alone(kClients);
+  for (int i = 0; i < kClients; ++i) {
+    v1::ClassifyResponse response;
+    ASSERT_TRUE(ClassifyText(texts[i], &response).ok());
+    std::map<std::string, float> by_label;
+    for (const auto& label : response.labels())
+      by_label[label.label()] = label.score();
+    for (const auto& [label, score] : by_label) alone[i].push_back(score);
+  }
+  std::vector<std::vector<float>> together(kClients);
+  std::vector<int> batch_sizes(kClients, 0);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kClients; ++i) {
+    clients.emplace_back([&, i] {
+      v1::ClassifyResponse response;
+      if (!ClassifyText(texts[i], &response).ok()) return;
+      std::map<std::string, float> by_label;
+      for (const auto& label : response.labels())
+        by_label[label.label()] = label.score();
+      for (const auto& [label, score] : by_label) together[i].push_back(score);
+      batch_sizes[i] = response.batch_size();
+    });
+  }
+  for (std::thread& client : clients) client.join();
+  int batched = 0;
+  for (int i = 0; i < kClients; ++i) {
+    ASSERT_EQ(together[i].size(), 4u) << "client " << i;
+    for (int j = 0; j < 4; ++j)
+      EXPECT_NEAR(together[i][j], alone[i][j], 1e-5) << i;
+    batched += batch_sizes[i] > 1;
+  }
+  EXPECT_GT(batched, 0) << "concurrent requests should share batches";
+}
+
+TEST_F(ServerTest, HealthAndReflection) {
+  Start();
+  EXPECT_EQ(Health(""), grpc::health::v1::HealthCheckResponse::SERVING);
+  EXPECT_EQ(Health("wersa.v1.DocumentClassifier"),
+            grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+TEST_F(ServerTest, SigtermDrainsInFlightRequestsAndExitsZero) {
+  Start({"--drain_timeout", "60s"});
+  std::atomic<int> ok_count{0};
+  std::vector<std::thread> in_flight = Occupy(*stub_, 4, ok_count);
+  absl::SleepFor(absl::Milliseconds(400));
+  server_->Signal(SIGTERM);
+  ASSERT_TRUE(server_->WaitForLine("\"draining\"", absl::Seconds(10)));
+  EXPECT_EQ(Health(""), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  v1::ClassifyResponse response;
+  ExpectStatus(ClassifyText("kalo mine", &response),
+               grpc::StatusCode::UNAVAILABLE, "shutting down");
+  for (std::thread& thread : in_flight) thread.join();
+  EXPECT_EQ(ok_count.load(), 4) << "every request in flight is answered";
+  EXPECT_EQ(server_->Wait(absl::Seconds(60)), 0);
+  EXPECT_TRUE(server_->WaitForLine(R"("drained":true)", absl::Seconds(1)));
+}
+
+TEST_F(ServerTest, BadFlagsAndBundlesStopTheServerWithAMessage) {
+  ServerProcess bad_flag(WERSA_SERVER_BINARY, {"--no_such_flag", "1"});
+  EXPECT_EQ(bad_flag.Wait(absl::Seconds(30)), 2);
+  EXPECT_THAT(absl::StrJoin(bad_flag.Lines(), "\n"),
+              HasSubstr("unknown flag --no_such_flag"));
+  ServerProcess bad_bundle(WERSA_SERVER_BINARY,
+                           {"--model_dir", "/nonexistent/bundle"});
+  EXPECT_EQ(bad_bundle.Wait(absl::Seconds(30)), 1);
+  EXPECT_THAT(absl::StrJoin(bad_bundle.Lines(), "\n"),
+              HasSubstr("model_load_failed"));
+}
+
+}  // namespace
+}  // namespace wersa
