@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <limits>
 #include <string>
 
 #include "model/depthwise_conv.h"
@@ -66,7 +67,12 @@ EncoderImpl::EncoderImpl(const ModelConfig& config) : config_(config) {
   }
   final_norm_ = register_module(
       "final_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d})));
-  head_ = register_module("head", torch::nn::Linear(d, config.num_labels));
+  if (config.pooling == Pooling::kAttention) {
+    pool_score_ = register_module("pool_score", torch::nn::Linear(d, 1));
+  }
+  const int64_t pooled_width = config.pooling == Pooling::kMeanMax ? 2 * d : d;
+  head_ = register_module("head",
+                          torch::nn::Linear(pooled_width, config.num_labels));
 }
 
 torch::Tensor EncoderImpl::Encode(const torch::Tensor& ids,
@@ -83,13 +89,29 @@ torch::Tensor EncoderImpl::Encode(const torch::Tensor& ids,
   return has_padding ? ZeroPastLengths(x, lengths) : x;
 }
 
+torch::Tensor EncoderImpl::Pool(const torch::Tensor& states,
+                                const torch::Tensor& lengths) {
+  // Encode() zeroed the states past each length, so sums cover real tokens.
+  const torch::Tensor mean =
+      states.sum(1) / lengths.to(states.scalar_type()).unsqueeze(1);
+  if (config_.pooling == Pooling::kMean) return mean;
+  const torch::Tensor pad =
+      (torch::arange(states.size(1), lengths.options()).unsqueeze(0) >=
+       lengths.unsqueeze(1))
+          .unsqueeze(-1);  // [B, n, 1]
+  const double minus_infinity = -std::numeric_limits<double>::infinity();
+  if (config_.pooling == Pooling::kAttention) {
+    const torch::Tensor weights =
+        torch::softmax(pool_score_(states).masked_fill(pad, minus_infinity), 1);
+    return (weights * states).sum(1);
+  }
+  const torch::Tensor max = states.masked_fill(pad, minus_infinity).amax(1);
+  return torch::cat({mean, max}, -1);
+}
+
 torch::Tensor EncoderImpl::forward(const torch::Tensor& ids,
                                    const torch::Tensor& lengths) {
-  const torch::Tensor states = Encode(ids, lengths);
-  const torch::Tensor pooled =
-      states.sum(1) /
-      lengths.to(states.scalar_type()).unsqueeze(1);  // mean over real tokens
-  return head_(dropout_(pooled));
+  return head_(dropout_(Pool(Encode(ids, lengths), lengths)));
 }
 
 torch::Tensor EncoderImpl::Scores(const torch::Tensor& logits) const {

@@ -27,8 +27,8 @@ class EncoderBlockImpl : public torch::nn::Module {
 TORCH_MODULE(EncoderBlock);
 
 // Document classifier: token embeddings, a convolutional positional encoding,
-// N encoder blocks, a final LayerNorm, mean pooling over each document's own
-// tokens and a linear head.
+// N encoder blocks, a final LayerNorm, pooling over each document's own
+// tokens (config().pooling) and a linear head.
 //
 // Position: a depthwise convolution over the embeddings, added to them
 // (docs/model.md). It encodes relative position within a window, has no
@@ -47,6 +47,9 @@ class EncoderImpl : public torch::nn::Module {
   // predicts tokens from.
   torch::Tensor Encode(const torch::Tensor& ids, const torch::Tensor& lengths);
 
+  // One vector per document from its token states (config().pooling).
+  torch::Tensor Pool(const torch::Tensor& states, const torch::Tensor& lengths);
+
   // [vocab_size, D]: a masked-token head ties its output weights to it.
   const torch::Tensor& embedding_weight() const { return embedding_->weight; }
 
@@ -63,6 +66,7 @@ class EncoderImpl : public torch::nn::Module {
   torch::nn::Dropout dropout_{nullptr};
   torch::nn::ModuleList blocks_{nullptr};
   torch::nn::LayerNorm final_norm_{nullptr};
+  torch::nn::Linear pool_score_{nullptr};  // attention pooling only
   torch::nn::Linear head_{nullptr};
 };
 TORCH_MODULE(Encoder);

@@ -22,6 +22,9 @@ struct EnumName {
 constexpr EnumName<ProblemType> kProblemTypes[] = {
     {ProblemType::kSingleLabel, "single_label"},
     {ProblemType::kMultiLabel, "multi_label"}};
+constexpr EnumName<Pooling> kPoolings[] = {{Pooling::kMean, "mean"},
+                                           {Pooling::kAttention, "attention"},
+                                           {Pooling::kMeanMax, "mean_max"}};
 constexpr EnumName<AttentionKind> kAttentionKinds[] = {
     {AttentionKind::kWersa, "wersa"}, {AttentionKind::kExact, "exact"}};
 
@@ -73,9 +76,10 @@ const Field kFields[] = {
     {"max_tokens", &ModelConfig::max_tokens, false},
     {"num_labels", &ModelConfig::num_labels, true},
 };
-// The two enumerations are written by name.
+// The enumerations are written by name.
 constexpr char kAttentionKey[] = "attention";
 constexpr char kProblemTypeKey[] = "problem_type";
+constexpr char kPoolingKey[] = "pooling";
 
 // Reads json[key] into *out, with a message naming the key.
 template <typename T>
@@ -86,6 +90,21 @@ absl::Status ReadValue(const Json& value, const char* key, T* out) {
     return absl::InvalidArgumentError(
         absl::StrCat("config key '", key, "' has the wrong type: ", e.what()));
   }
+  return absl::OkStatus();
+}
+
+// Reads the enumeration at json[key], when present, by its name.
+template <typename Enum>
+absl::Status ReadEnum(const Json& json, const char* key,
+                      absl::StatusOr<Enum> (*parse)(absl::string_view),
+                      Enum* out) {
+  const auto it = json.find(key);
+  if (it == json.end()) return absl::OkStatus();
+  std::string name;
+  if (absl::Status read = ReadValue(*it, key, &name); !read.ok()) return read;
+  absl::StatusOr<Enum> value = parse(name);
+  if (!value.ok()) return value.status();
+  *out = *value;
   return absl::OkStatus();
 }
 
@@ -103,6 +122,17 @@ absl::string_view AttentionKindName(AttentionKind kind) {
     if (entry.value == kind) return entry.name;
   }
   return "unknown";
+}
+
+absl::string_view PoolingName(Pooling pooling) {
+  for (const auto& entry : kPoolings) {
+    if (entry.value == pooling) return entry.name;
+  }
+  return "unknown";
+}
+
+absl::StatusOr<Pooling> ParsePooling(absl::string_view name) {
+  return EnumFromName(kPoolings, kPoolingKey, std::string(name));
 }
 
 absl::StatusOr<ProblemType> ParseProblemType(absl::string_view name) {
@@ -157,6 +187,7 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view json_text) {
   for (const auto& item : json.items()) {
     const bool known =
         item.key() == kAttentionKey || item.key() == kProblemTypeKey ||
+        item.key() == kPoolingKey ||
         std::any_of(std::begin(kFields), std::end(kFields),
                     [&](const Field& f) { return item.key() == f.key; });
     if (!known) {
@@ -164,7 +195,6 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view json_text) {
           absl::StrCat("unknown config key '", item.key(), "'"));
     }
   }
-
   ModelConfig c;
   for (const Field& field : kFields) {
     const auto it = json.find(field.key);
@@ -178,32 +208,18 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view json_text) {
         field.member);
     if (!read.ok()) return read;
   }
-  std::string attention(AttentionKindName(c.attention));
-  std::string problem_type(ProblemTypeName(c.problem_type));
   if (!json.contains(kProblemTypeKey)) {
     return absl::InvalidArgumentError(
         absl::StrCat("missing config key '", kProblemTypeKey, "'"));
   }
-  if (absl::Status read =
-          ReadValue(json[kProblemTypeKey], kProblemTypeKey, &problem_type);
-      !read.ok()) {
-    return read;
+  const absl::Status enums[] = {
+      ReadEnum(json, kProblemTypeKey, ParseProblemType, &c.problem_type),
+      ReadEnum(json, kAttentionKey, ParseAttentionKind, &c.attention),
+      ReadEnum(json, kPoolingKey, ParsePooling, &c.pooling),
+  };
+  for (const absl::Status& status : enums) {
+    if (!status.ok()) return status;
   }
-  if (json.contains(kAttentionKey)) {
-    if (absl::Status read =
-            ReadValue(json[kAttentionKey], kAttentionKey, &attention);
-        !read.ok()) {
-      return read;
-    }
-  }
-  absl::StatusOr<AttentionKind> kind =
-      EnumFromName(kAttentionKinds, kAttentionKey, attention);
-  if (!kind.ok()) return kind.status();
-  c.attention = *kind;
-  absl::StatusOr<ProblemType> type =
-      EnumFromName(kProblemTypes, kProblemTypeKey, problem_type);
-  if (!type.ok()) return type.status();
-  c.problem_type = *type;
   if (absl::Status valid = ValidateModelConfig(c); !valid.ok()) return valid;
   return c;
 }
@@ -215,6 +231,7 @@ std::string SerializeModelConfig(const ModelConfig& c) {
   }
   json[kAttentionKey] = AttentionKindName(c.attention);
   json[kProblemTypeKey] = ProblemTypeName(c.problem_type);
+  json[kPoolingKey] = PoolingName(c.pooling);
   return json.dump(2) + "\n";
 }
 

@@ -12,12 +12,18 @@ namespace wersa {
 
 enum class ProblemType { kSingleLabel, kMultiLabel };
 enum class AttentionKind { kWersa, kExact };
+// How token states become one document vector (always over real tokens only):
+// their mean; a softmax-weighted mean with learned token scores; or the
+// mean and the element-wise maximum side by side.
+enum class Pooling { kMean, kAttention, kMeanMax };
 
 absl::string_view ProblemTypeName(ProblemType type);
 absl::string_view AttentionKindName(AttentionKind kind);
 // Inverses of the above; the error lists the accepted names.
 absl::StatusOr<ProblemType> ParseProblemType(absl::string_view name);
 absl::StatusOr<AttentionKind> ParseAttentionKind(absl::string_view name);
+absl::string_view PoolingName(Pooling pooling);
+absl::StatusOr<Pooling> ParsePooling(absl::string_view name);
 
 // The architecture of an encoder, as stored in a bundle's config.json.
 struct ModelConfig {
@@ -37,6 +43,7 @@ struct ModelConfig {
   bool shared_qk_features = true;
   int64_t gate_kernel_size = 33;
   int64_t position_kernel_size = 31;
+  Pooling pooling = Pooling::kMean;
   double dropout = 0.1;
   int64_t max_tokens = 131072;
   ProblemType problem_type = ProblemType::kSingleLabel;

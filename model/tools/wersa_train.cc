@@ -64,6 +64,7 @@ const std::vector<FlagSpec> kFlags = {
     {"wavelet_levels", "3", "Haar levels"},
     {"random_features", "128", "random features per head"},
     {"dropout", "0.1", "dropout"},
+    {"pooling", "mean", "mean, attention or mean_max"},
     {"max_tokens", "131072", "token limit stored in the bundle"},
     {"epochs", "10", "training epochs"},
     {"batch_size", "8", "documents per step"},
@@ -148,6 +149,9 @@ absl::Status Run(const CommandLine& flags) {
   if (!attention.ok()) return attention.status();
   config.problem_type = *problem_type;
   config.attention = *attention;
+  absl::StatusOr<Pooling> pooling = ParsePooling(flags.String("pooling"));
+  if (!pooling.ok()) return pooling.status();
+  config.pooling = *pooling;
 
   progress.Print(absl::StrCat("reading ", flags.String("data")));
   absl::StatusOr<std::vector<train::Document>> all =

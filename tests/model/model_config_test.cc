@@ -15,6 +15,7 @@ TEST(ModelConfigTest, SerializeParseRoundTrip) {
   config.attention = AttentionKind::kExact;
   config.problem_type = ProblemType::kMultiLabel;
   config.shared_qk_features = false;
+  config.pooling = Pooling::kMeanMax;
   config.num_labels = 11;
   absl::StatusOr<ModelConfig> parsed =
       ParseModelConfig(SerializeModelConfig(config));
@@ -22,6 +23,7 @@ TEST(ModelConfigTest, SerializeParseRoundTrip) {
   EXPECT_EQ(SerializeModelConfig(*parsed), SerializeModelConfig(config));
   EXPECT_EQ(parsed->attention, AttentionKind::kExact);
   EXPECT_EQ(parsed->problem_type, ProblemType::kMultiLabel);
+  EXPECT_EQ(parsed->pooling, Pooling::kMeanMax);
 }
 
 TEST(ModelConfigTest, ErrorsNameTheKey) {
@@ -51,6 +53,9 @@ TEST(ModelConfigTest, ErrorsNameTheKey) {
       HasSubstr("missing config key 'vocab_size'"));
   EXPECT_THAT(std::string(ParseModelConfig("[1, 2]").status().message()),
               HasSubstr("not a JSON object"));
+  EXPECT_THAT(
+      with("\"pooling\": \"mean\"", "\"pooling\": \"median\""),
+      HasSubstr("'pooling': 'median' is not one of mean, attention, mean_max"));
 }
 
 }  // namespace

@@ -1,0 +1,65 @@
+#ifndef WERSA_CLIENT_LOAD_STATS_H_
+#define WERSA_CLIENT_LOAD_STATS_H_
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace wersa::client {
+
+struct LatencySummary {
+  int64_t count = 0;
+  double mean_ms = 0, p50_ms = 0, p90_ms = 0, p99_ms = 0, p999_ms = 0,
+         max_ms = 0;
+};
+
+// Exact percentiles (sorted samples; the nearest rank): a run's samples fit
+// in memory, and approximations would blur the tail this tool exists to show.
+LatencySummary Summarize(std::vector<double> milliseconds);
+
+// What a load run observed; thread-safe.
+class LoadStats {
+ public:
+  struct Sample {
+    absl::Duration latency;  // from the intended send time
+    int code = 0;            // gRPC status code
+    int64_t tokens = 0;      // tokens the server read (OK only)
+    absl::Duration queue, tokenize,
+        inference;  // the server's breakdown (OK only)
+    int batch_size = 0;
+    std::string target;
+  };
+
+  void Record(const Sample& sample);
+  int64_t completed() const;
+  int64_t ok() const;
+
+  struct Report {
+    double seconds = 0;
+    int64_t requests = 0, ok = 0, tokens = 0;
+    double requests_per_second = 0, ok_per_second = 0, tokens_per_second = 0;
+    LatencySummary latency;  // every completed request, errors included
+    std::map<std::string, int64_t> codes;
+    std::map<std::string, int64_t> per_target;
+    LatencySummary server_queue, server_tokenize, server_inference;
+    double mean_batch_size = 0;
+  };
+  Report Finish(absl::Duration measured) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<Sample> samples_;
+};
+
+std::string CodeName(int code);
+nlohmann::json ToJson(const LoadStats::Report& report);
+std::string FormatReport(const LoadStats::Report& report);
+
+}  // namespace wersa::client
+
+#endif  // WERSA_CLIENT_LOAD_STATS_H_
