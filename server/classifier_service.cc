@@ -300,11 +300,19 @@ void ServiceCore::Classify(const Call& call,
     LogRequest(call, result.status, result.status.ok() ? &response : nullptr);
     finish(result.status, std::move(response));
   };
+  const int64_t tokens = static_cast<int64_t>(request.ids.size());
   if (absl::Status submitted = batcher_.Submit(std::move(request));
       !submitted.ok()) {
     LogRequest(call, submitted, nullptr);
     finish(submitted, {});
+    return;
   }
+  // Debug only: tells an operator (and the tests) that a request reached the
+  // queue, which is when drain, deadlines and cancellation start to apply.
+  logger_.Log(LogLevel::kDebug, "request_queued",
+              {{"method", call.method},
+               {"request_id", call.request_id},
+               {"tokens", tokens}});
 }
 
 void ServiceCore::LogRequest(const Call& call, const absl::Status& status,

@@ -140,8 +140,9 @@ TEST_F(ServerTest, ClassifyReturnsEveryLabelSortedWithTimings) {
   double sum = 0.0;
   for (int i = 0; i < response.labels_size(); ++i) {
     sum += response.labels(i).score();
-    if (i > 0)
+    if (i > 0) {
       EXPECT_GE(response.labels(i - 1).score(), response.labels(i).score());
+    }
   }
   EXPECT_NEAR(sum, 1.0, 1e-5);
   EXPECT_GT(response.num_tokens(), 300);
@@ -334,19 +335,31 @@ TEST_F(ServerTest, GetModelInfoDescribesTheModelAndLimits) {
   EXPECT_EQ(info.limits().default_truncation(), v1::TRUNCATION_HEAD_TAIL);
 }
 
-// Keeps the single worker busy with long documents on other threads.
+// Keeps the single worker busy with long documents on other threads, and
+// returns once the server has queued all of them (request ids busy-0...), so
+// what a test does next happens while they are queued or running.
 std::vector<std::thread> Occupy(v1::DocumentClassifier::Stub& stub,
-                                int documents, std::atomic<int>& ok_count) {
+                                ServerProcess& server, int documents,
+                                std::atomic<int>& ok_count) {
   std::vector<std::thread> threads;
   for (int i = 0; i < documents; ++i) {
     threads.emplace_back([&stub, &ok_count, i] {
       v1::ClassifyRequest request;
       request.set_text(Text(90000, 100 + i));
       request.set_truncation(v1::TRUNCATION_HEAD);
+      request.set_request_id(absl::StrCat("busy-", i));
       v1::ClassifyResponse response;
       grpc::ClientContext context;
       if (stub.Classify(&context, request, &response).ok()) ++ok_count;
     });
+  }
+  for (int i = 0; i < documents; ++i) {
+    EXPECT_TRUE(server.WaitForLine(
+        absl::StrCat(R"("event":"request_queued",)",
+                     R"("level":"debug","method":"Classify",)",
+                     R"("request_id":"busy-)", i, R"(")"),
+        absl::Seconds(60)))
+        << absl::StrJoin(server.Lines(), "\n");
   }
   return threads;
 }
@@ -354,9 +367,7 @@ std::vector<std::thread> Occupy(v1::DocumentClassifier::Stub& stub,
 TEST_F(ServerTest, DeadlinePassedInQueueNeverRuns) {
   Start();
   std::atomic<int> ok_count{0};
-  std::vector<std::thread> busy = Occupy(*stub_, 3, ok_count);
-  absl::SleepFor(
-      absl::Milliseconds(300));  // the long documents are queued or running
+  std::vector<std::thread> busy = Occupy(*stub_, *server_, 3, ok_count);
   v1::ClassifyRequest request;
   request.set_text(Text(50, 8));
   request.set_request_id("short-deadline");
@@ -380,15 +391,17 @@ TEST_F(ServerTest, DeadlinePassedInQueueNeverRuns) {
 TEST_F(ServerTest, CancelledRequestIsDroppedBeforeItRuns) {
   Start();
   std::atomic<int> ok_count{0};
-  std::vector<std::thread> busy = Occupy(*stub_, 3, ok_count);
-  absl::SleepFor(absl::Milliseconds(300));
+  std::vector<std::thread> busy = Occupy(*stub_, *server_, 3, ok_count);
   grpc::ClientContext context;
   v1::ClassifyRequest request;
   request.set_text(Text(50, 9));
   request.set_request_id("cancelled-one");
   v1::ClassifyResponse response;
-  std::thread canceller([&context] {
-    absl::SleepFor(absl::Milliseconds(100));
+  // Cancelled once it is queued behind the long documents.
+  std::thread canceller([this, &context] {
+    EXPECT_TRUE(server_->WaitForLine(
+        R"("event":"request_queued","level":"debug","method":"Classify","request_id":"cancelled-one")",
+        absl::Seconds(60)));
     context.TryCancel();
   });
   const grpc::Status status = stub_->Classify(&context, request, &response);
@@ -403,8 +416,7 @@ TEST_F(ServerTest, CancelledRequestIsDroppedBeforeItRuns) {
 TEST_F(ServerTest, FullQueueIsResourceExhausted) {
   Start({"--max_queue_tokens", "3000"});
   std::atomic<int> ok_count{0};
-  std::vector<std::thread> busy = Occupy(*stub_, 1, ok_count);
-  absl::SleepFor(absl::Milliseconds(400));  // running: the queue is empty again
+  std::vector<std::thread> busy = Occupy(*stub_, *server_, 1, ok_count);
   std::vector<std::thread> fillers;
   std::atomic<int> exhausted{0};
   std::string message;
@@ -483,8 +495,7 @@ TEST_F(ServerTest, HealthAndReflection) {
 TEST_F(ServerTest, SigtermDrainsInFlightRequestsAndExitsZero) {
   Start({"--drain_timeout", "60s"});
   std::atomic<int> ok_count{0};
-  std::vector<std::thread> in_flight = Occupy(*stub_, 4, ok_count);
-  absl::SleepFor(absl::Milliseconds(400));
+  std::vector<std::thread> in_flight = Occupy(*stub_, *server_, 4, ok_count);
   server_->Signal(SIGTERM);
   ASSERT_TRUE(server_->WaitForLine("\"draining\"", absl::Seconds(10)));
   EXPECT_EQ(Health(""), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
