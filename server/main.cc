@@ -150,13 +150,17 @@ int Serve(const ServerConfig& config, const CpuKernelInfo& kernels,
   set_ready(false);
   health->SetServingStatus(kServiceName, false);
   health->SetServingStatus(false);
+  // New calls are refused from here (ServiceCore::Admit); calls admitted
+  // before still reach the batcher, which keeps accepting until they are
+  // done, or a call whose tokenization straddles the signal would get
+  // UNAVAILABLE after all.
   core.StartDraining();
-  batcher.StopAccepting();
   logger.Log(
       LogLevel::kInfo, "draining",
       {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"},
        {"timeout_seconds", absl::ToDoubleSeconds(config.drain_timeout)}});
   const bool finished = core.WaitForCalls(config.drain_timeout);
+  batcher.StopAccepting();
   server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
   logger.Log(LogLevel::kInfo, "stopped",
              {{"drained", finished},
