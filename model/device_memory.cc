@@ -21,7 +21,9 @@ std::optional<DeviceMemory> ReadDeviceMemory(absl::string_view device) {
   }
 #if defined(WERSA_TORCH_CUDA)
   if (index >= static_cast<int>(c10::cuda::device_count())) return std::nullopt;
-  const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(index);
+  // The parameter is int in LibTorch 1.x, c10::DeviceIndex in 2.x.
+  const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(
+      static_cast<c10::DeviceIndex>(index));
   // Index 0 of each StatArray is StatType::AGGREGATE (every pool together).
   DeviceMemory memory;
   memory.allocated_bytes = stats.allocated_bytes[0].current;
