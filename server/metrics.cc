@@ -36,9 +36,11 @@ Histogram::BucketBoundaries DurationBuckets() {
           0.5,   1.0,    2.5,   5.0,  10.0,  25.0, 60.0, 120.0};
 }
 
-Histogram::BucketBoundaries PowersOfTwo(double first, double last) {
+Histogram::BucketBoundaries PowersOfTwo(int64_t first, int64_t last) {
   Histogram::BucketBoundaries bounds;
-  for (double bound = first; bound <= last; bound *= 2) bounds.push_back(bound);
+  for (int64_t bound = first; bound <= last; bound *= 2) {
+    bounds.push_back(static_cast<double>(bound));
+  }
   return bounds;
 }
 

@@ -25,18 +25,22 @@ absl::StatusOr<std::unique_ptr<MetricsHttpServer>> MetricsHttpServer::Start(
   // Not make_unique: the constructor is private.
   std::unique_ptr<MetricsHttpServer> http(new MetricsHttpServer());
   httplib::Server& server = *http->server_;
-  server.new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
+  // cpp-httplib takes ownership of the raw pointer.
+  server.new_task_queue = [] {
+    // NOLINTNEXTLINE(cppcoreguidelines-owning-memory)
+    return new httplib::ThreadPool(kThreads);
+  };
   server.set_keep_alive_max_count(1000);
   server.set_keep_alive_timeout(5);
-  server.Get("/metrics", [scrape = handlers.scrape](const httplib::Request&,
-                                                    httplib::Response& res) {
+  server.Get("/metrics", [scrape = std::move(handlers.scrape)](
+                             const httplib::Request&, httplib::Response& res) {
     res.set_content(scrape(), kMetricsContentType);
   });
   server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain");
   });
-  server.Get("/readyz", [ready = handlers.ready](const httplib::Request&,
-                                                 httplib::Response& res) {
+  server.Get("/readyz", [ready = std::move(handlers.ready)](
+                            const httplib::Request&, httplib::Response& res) {
     const bool is_ready = ready();
     res.status = is_ready ? 200 : 503;
     res.set_content(is_ready ? "ready\n" : "not ready\n", "text/plain");

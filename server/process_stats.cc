@@ -29,8 +29,9 @@ absl::StatusOr<std::string> ReadFile(const char* path) {
 absl::StatusOr<int64_t> StatusKilobytes(const std::string& status,
                                         absl::string_view name) {
   for (absl::string_view line : absl::StrSplit(status, '\n')) {
-    if (!absl::ConsumePrefix(&line, name) || !absl::ConsumePrefix(&line, ":"))
+    if (!absl::ConsumePrefix(&line, name) || !absl::ConsumePrefix(&line, ":")) {
       continue;
+    }
     absl::ConsumeSuffix(&line, "kB");
     int64_t kilobytes = 0;
     if (absl::SimpleAtoi(absl::StripAsciiWhitespace(line), &kilobytes)) {

@@ -79,6 +79,7 @@ PrometheusProcess::PrometheusProcess(const std::string& binary,
       close(out);
     }
     std::vector<char*> argv;
+    argv.reserve(words.size() + 1);
     for (std::string& word : words) argv.push_back(word.data());
     argv.push_back(nullptr);
     execv(binary.c_str(), argv.data());
