@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -134,6 +135,7 @@ TEST_F(MetricsTest, LiveScrapePassesPromtoolAndCountsWhatHappened) {
   const testing_support::CommandResult promtool = testing_support::RunCommand(
       absl::StrCat(PROMTOOL_BINARY, " check metrics < '", file, "'"));
   EXPECT_EQ(promtool.exit_code, 0) << promtool.output << "\n" << text;
+  std::remove(file.c_str());
 
   for (const char* family :
        {"# TYPE wersa_requests_total counter",
