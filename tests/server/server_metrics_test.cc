@@ -64,7 +64,7 @@ std::string Text(int words, uint32_t seed) {
   return testing_support::GeneratedDocuments(1, 4, words, seed).front();
 }
 
-class MetricsTest : public testing::Test {
+class MetricsEndpointTest : public testing::Test {
  protected:
   void Start(std::vector<std::string> extra = {}) {
     std::vector<std::string> arguments = {"--model_dir", BundleDirectory(),
@@ -109,7 +109,7 @@ class MetricsTest : public testing::Test {
   std::unique_ptr<v1::DocumentClassifier::Stub> stub_;
 };
 
-TEST_F(MetricsTest, LiveScrapePassesPromtoolAndCountsWhatHappened) {
+TEST_F(MetricsEndpointTest, LiveScrapePassesPromtoolAndCountsWhatHappened) {
   Start({"--max_tokens", "500"});
   ASSERT_GT(server_->metrics_port(), 0);
   int64_t tokens = 0;
@@ -219,7 +219,7 @@ TEST_F(MetricsTest, LiveScrapePassesPromtoolAndCountsWhatHappened) {
   EXPECT_THAT(text, Not(HasSubstr("wersa_device_memory")));
 }
 
-TEST_F(MetricsTest, HealthzAndReadyzFollowTheServerThroughADrain) {
+TEST_F(MetricsEndpointTest, HealthzAndReadyzFollowTheServerThroughADrain) {
   Start({"--drain_timeout", "30s"});
   const int port = server_->metrics_port();
   EXPECT_EQ(HttpGet(port, "/healthz").status, 200);
@@ -248,7 +248,7 @@ TEST_F(MetricsTest, HealthzAndReadyzFollowTheServerThroughADrain) {
   EXPECT_EQ(server_->Wait(absl::Seconds(30)), 0);
 }
 
-TEST_F(MetricsTest, NegativeMetricsPortTurnsTheEndpointOff) {
+TEST_F(MetricsEndpointTest, NegativeMetricsPortTurnsTheEndpointOff) {
   Start({"--metrics_port", "-1"});
   EXPECT_EQ(server_->metrics_port(), 0);
   EXPECT_THAT(absl::StrJoin(server_->Lines(), "\n"),
@@ -264,7 +264,7 @@ TEST_F(MetricsTest, NegativeMetricsPortTurnsTheEndpointOff) {
 
 // A real Prometheus scrapes the server every second while it answers N
 // requests; PromQL over its HTTP API sees exactly N and a sane p99.
-TEST_F(MetricsTest, PrometheusScrapesExactCountsAndLatency) {
+TEST_F(MetricsEndpointTest, PrometheusScrapesExactCountsAndLatency) {
   Start();
   PrometheusProcess prometheus(PROMETHEUS_BINARY, server_->metrics_port());
   ASSERT_TRUE(prometheus.ready()) << prometheus.Log();
