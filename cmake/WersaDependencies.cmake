@@ -41,6 +41,11 @@ set_target_properties(wersa::sentencepiece_train PROPERTIES
 
 if(WERSA_BUILD_SERVER)
   find_package(gRPC CONFIG REQUIRED)
+  # Metrics: prometheus-cpp's core (registry, text format) behind Debian's
+  # cpp-httplib, which ships a pkg-config file but no CMake config.
+  find_package(prometheus-cpp CONFIG REQUIRED)
+  find_package(PkgConfig REQUIRED)
+  pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 endif()
 
 if(WERSA_BUILD_TESTS)

@@ -36,7 +36,10 @@ build_packages=(
   zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
-test_packages=()
+# prometheus: the Prometheus server and promtool, for the metrics tests (a test
+# starts its own instance on a free loopback port; the package's service is not
+# needed).
+test_packages=(prometheus)
 baseline_packages=(python3-sklearn)
 
 as_root() {

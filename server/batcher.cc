@@ -21,8 +21,14 @@ std::chrono::steady_clock::time_point SteadyDeadline(absl::Time when) {
 }  // namespace
 
 Batcher::Batcher(std::unique_ptr<Predictor> predictor,
-                 const BatcherOptions& options, Logger& logger)
-    : predictor_(std::move(predictor)), options_(options), logger_(logger) {
+                 const BatcherOptions& options, Logger& logger,
+                 Metrics& metrics)
+    : predictor_(std::move(predictor)),
+      options_(options),
+      logger_(logger),
+      metrics_(metrics) {
+  metrics_.SetQueueCapacity(options_.max_queue_tokens);
+  metrics_.SetQueueTokens(0);
   worker_ = std::thread([this] { Run(); });
 }
 
@@ -40,16 +46,20 @@ absl::Status Batcher::Submit(InferenceRequest request) {
   const int64_t tokens = Tokens(request);
   {
     const std::lock_guard<std::mutex> lock(mutex_);
-    if (!accepting_)
+    if (!accepting_) {
+      metrics_.RecordRejected(RejectReason::kDraining);
       return absl::UnavailableError("the server is draining; retry elsewhere");
+    }
     if (!queue_.empty() &&
         queued_tokens_ + tokens > options_.max_queue_tokens) {
+      metrics_.RecordRejected(RejectReason::kQueueFull);
       return absl::ResourceExhaustedError(
           absl::StrCat("queue full: ", queued_tokens_, " tokens queued, ",
                        tokens, " more would pass the budget of ",
                        options_.max_queue_tokens, "; retry later"));
     }
     queued_tokens_ += tokens;
+    metrics_.SetQueueTokens(queued_tokens_);
     queue_.push_back(Pending{std::move(request), absl::Now()});
   }
   work_available_.notify_one();
@@ -142,6 +152,7 @@ void Batcher::Run() {
         }
       }
       if (!queue_.empty()) batch = TakeBatch();
+      metrics_.SetQueueTokens(queued_tokens_);
       running_batch_ = true;
     }
 
@@ -156,6 +167,8 @@ void Batcher::Run() {
                           "the deadline passed while the request was queued; "
                           "it did not run");
       result.queue_time = start - pending.submitted;
+      metrics_.RecordRejected(cancelled ? RejectReason::kCancelled
+                                        : RejectReason::kDeadline);
       logger_.Log(LogLevel::kDebug, "request_dropped",
                   {{"request_id", pending.request.request_id},
                    {"reason", cancelled ? "cancelled" : "deadline"},
@@ -168,6 +181,11 @@ void Batcher::Run() {
       documents.reserve(batch.size());
       for (const Pending& pending : batch)
         documents.push_back(pending.request.ids);
+      // Sorted by length: the last is the longest, the length all are padded
+      // to.
+      metrics_.RecordBatch(
+          static_cast<int>(batch.size()),
+          Tokens(batch.back().request) * static_cast<int64_t>(batch.size()));
       absl::StatusOr<std::vector<std::vector<float>>> scores =
           predictor_->Predict(documents);
       const absl::Duration inference_time = absl::Now() - start;

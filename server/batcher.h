@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "model/predictor.h"
 #include "server/logger.h"
+#include "server/metrics.h"
 
 namespace wersa::server {
 
@@ -57,8 +58,10 @@ struct InferenceRequest {
 // before it runs. gRPC threads never touch the model.
 class Batcher {
  public:
+  // Records queue tokens, batches and the requests it refuses or drops in
+  // `metrics`, which must outlive it.
   Batcher(std::unique_ptr<Predictor> predictor, const BatcherOptions& options,
-          Logger& logger);
+          Logger& logger, Metrics& metrics);
   ~Batcher();  // finishes queued work, then stops the worker
   Batcher(const Batcher&) = delete;
   Batcher& operator=(const Batcher&) = delete;
@@ -91,6 +94,7 @@ class Batcher {
   std::unique_ptr<Predictor> predictor_;
   const BatcherOptions options_;
   Logger& logger_;
+  Metrics& metrics_;
 
   mutable std::mutex mutex_;
   std::condition_variable work_available_;

@@ -39,9 +39,10 @@ class ClassifyReactor final : public grpc::ServerUnaryReactor {
       : core_(core) {
     core_.CallStarted();
     const ServiceCore::Call call = core_.NewCall(
-        context, "Classify", request.request_id(), request.top_k());
+        context, RpcMethod::kClassify, request.request_id(), request.top_k());
     cancelled_ = call.cancelled;
     if (absl::Status admitted = core_.Admit(); !admitted.ok()) {
+      core_.Refuse(call, admitted, RejectReason::kDraining);
       Finish(ToGrpc(admitted));
       return;
     }
@@ -72,29 +73,34 @@ class ClassifyBatchReactor final : public grpc::ServerUnaryReactor {
       : core_(core), response_(response) {
     core_.CallStarted();
     cancelled_ = std::make_shared<std::atomic<bool>>(false);
+    // For a call refused as a whole: one log line, one count.
+    const ServiceCore::Call whole =
+        core_.NewCall(context, RpcMethod::kClassifyBatch, "", 0);
     if (absl::Status admitted = core_.Admit(); !admitted.ok()) {
-      Finish(ToGrpc(admitted));
+      Refuse(whole, admitted, RejectReason::kDraining);
       return;
     }
     const int count = request.requests_size();
     if (count == 0) {
-      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          "the batch has no documents"));
+      Refuse(whole, absl::InvalidArgumentError("the batch has no documents"),
+             RejectReason::kInvalid);
       return;
     }
     if (count > core_.limits().max_batch_documents) {
-      Finish(grpc::Status(
-          grpc::StatusCode::RESOURCE_EXHAUSTED,
-          absl::StrCat("the batch has ", count, " documents; at most ",
-                       core_.limits().max_batch_documents, " per call")));
+      Refuse(whole,
+             absl::ResourceExhaustedError(
+                 absl::StrCat("the batch has ", count, " documents; at most ",
+                              core_.limits().max_batch_documents, " per call")),
+             RejectReason::kTooLarge);
       return;
     }
     for (int i = 0; i < count; ++i) response_->add_results();
     remaining_.store(count);
     for (int i = 0; i < count; ++i) {
       const v1::ClassifyRequest& document = request.requests(i);
-      ServiceCore::Call call = core_.NewCall(
-          context, "ClassifyBatch", document.request_id(), document.top_k());
+      ServiceCore::Call call =
+          core_.NewCall(context, RpcMethod::kClassifyBatch,
+                        document.request_id(), document.top_k());
       call.cancelled = cancelled_;
       core_.Classify(
           call, core_.preparer().FromRequest(document),
@@ -115,6 +121,12 @@ class ClassifyBatchReactor final : public grpc::ServerUnaryReactor {
   }
 
  private:
+  void Refuse(const ServiceCore::Call& call, const absl::Status& status,
+              RejectReason reason) {
+    core_.Refuse(call, status, reason);
+    Finish(ToGrpc(status));
+  }
+
   ServiceCore& core_;
   v1::ClassifyBatchResponse* response_;
   std::shared_ptr<std::atomic<bool>> cancelled_;
@@ -126,10 +138,13 @@ class ClassifyStreamReactor final
  public:
   ClassifyStreamReactor(ServiceCore& core, grpc::CallbackServerContext* context,
                         v1::ClassifyResponse* response)
-      : core_(core), context_(context), response_(response) {
+      : core_(core),
+        context_(context),
+        response_(response),
+        arrival_(absl::Now()) {
     core_.CallStarted();
     if (absl::Status admitted = core_.Admit(); !admitted.ok()) {
-      Finish(ToGrpc(admitted));
+      Refuse(admitted, RejectReason::kDraining);
       return;
     }
     StartRead(&chunk_);
@@ -138,8 +153,8 @@ class ClassifyStreamReactor final
   void OnReadDone(bool ok) override {
     if (!ok) {  // the upload is complete, or the call is gone
       if (cancelled_->load()) {
-        Finish(grpc::Status(grpc::StatusCode::CANCELLED,
-                            "the client cancelled the upload"));
+        Refuse(absl::CancelledError("the client cancelled the upload"),
+               RejectReason::kCancelled);
         return;
       }
       Run();
@@ -148,10 +163,10 @@ class ClassifyStreamReactor final
     if (chunks_++ == 0) options_ = chunk_.options();
     if (static_cast<int64_t>(text_.size() + chunk_.text().size()) >
         core_.limits().max_stream_bytes) {
-      Finish(grpc::Status(
-          grpc::StatusCode::RESOURCE_EXHAUSTED,
-          absl::StrCat("the document passed ", core_.limits().max_stream_bytes,
-                       " bytes (--max_stream_bytes)")));
+      Refuse(absl::ResourceExhaustedError(absl::StrCat(
+                 "the document passed ", core_.limits().max_stream_bytes,
+                 " bytes (--max_stream_bytes)")),
+             RejectReason::kTooLarge);
       return;
     }
     text_.append(chunk_.text());
@@ -165,15 +180,27 @@ class ClassifyStreamReactor final
   }
 
  private:
-  void Run() {
-    ServiceCore::Call call = core_.NewCall(
-        context_, "ClassifyStream", options_.request_id(), options_.top_k());
+  ServiceCore::Call NewCall() {
+    ServiceCore::Call call =
+        core_.NewCall(context_, RpcMethod::kClassifyStream,
+                      options_.request_id(), options_.top_k());
+    call.arrival = arrival_;  // the upload's start
     call.cancelled = cancelled_;
+    return call;
+  }
+
+  void Refuse(const absl::Status& status, RejectReason reason) {
+    core_.Refuse(NewCall(), status, reason);
+    Finish(ToGrpc(status));
+  }
+
+  void Run() {
     if (chunks_ == 0) {
-      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          "the stream sent no chunks"));
+      Refuse(absl::InvalidArgumentError("the stream sent no chunks"),
+             RejectReason::kInvalid);
       return;
     }
+    const ServiceCore::Call call = NewCall();
     absl::StatusOr<PreparedDocument> prepared =
         core_.preparer().FromText(text_, options_.truncation());
     std::string().swap(text_);  // the tokens are all that is needed from here
@@ -188,6 +215,7 @@ class ClassifyStreamReactor final
   ServiceCore& core_;
   grpc::CallbackServerContext* context_;
   v1::ClassifyResponse* response_;
+  absl::Time arrival_;
   std::shared_ptr<std::atomic<bool>> cancelled_ =
       std::make_shared<std::atomic<bool>>(false);
   v1::DocumentChunk chunk_;
@@ -205,11 +233,19 @@ grpc::Status ToGrpc(const absl::Status& status) {
 }
 
 ServiceCore::ServiceCore(Batcher& batcher, const DocumentPreparer& preparer,
-                         const ServiceLimits& limits, Logger& logger)
+                         const ServiceLimits& limits, Logger& logger,
+                         Metrics& metrics)
     : batcher_(batcher),
       preparer_(preparer),
       limits_(limits),
-      logger_(logger) {}
+      logger_(logger),
+      metrics_(metrics) {}
+
+void ServiceCore::Refuse(const Call& call, const absl::Status& status,
+                         RejectReason reason) {
+  metrics_.RecordRejected(reason);
+  Record(call, status, nullptr, nullptr);
+}
 
 absl::Status ServiceCore::Admit() const {
   if (draining_.load()) {
@@ -222,12 +258,14 @@ absl::Status ServiceCore::Admit() const {
 void ServiceCore::CallStarted() {
   const std::lock_guard<std::mutex> lock(calls_mutex_);
   ++calls_in_flight_;
+  metrics_.SetInflightRequests(calls_in_flight_);
 }
 
 void ServiceCore::CallEnded() {
   {
     const std::lock_guard<std::mutex> lock(calls_mutex_);
     --calls_in_flight_;
+    metrics_.SetInflightRequests(calls_in_flight_);
   }
   calls_done_.notify_all();
 }
@@ -239,7 +277,7 @@ bool ServiceCore::WaitForCalls(absl::Duration timeout) {
 }
 
 ServiceCore::Call ServiceCore::NewCall(grpc::CallbackServerContext* context,
-                                       const std::string& method,
+                                       RpcMethod method,
                                        const std::string& request_id,
                                        uint32_t top_k) {
   Call call;
@@ -262,14 +300,18 @@ void ServiceCore::Classify(const Call& call,
                            absl::StatusOr<PreparedDocument> prepared,
                            Finish finish) {
   if (!prepared.ok()) {
-    LogRequest(call, prepared.status(), nullptr);
+    if (prepared.status().code() == absl::StatusCode::kInvalidArgument) {
+      metrics_.RecordRejected(RejectReason::kInvalid);
+    }
+    Record(call, prepared.status(), nullptr, nullptr);
     finish(prepared.status(), {});
     return;
   }
   if (absl::Now() >= call.deadline) {
     const absl::Status late = absl::DeadlineExceededError(
         "the deadline passed before the request was queued");
-    LogRequest(call, late, nullptr);
+    metrics_.RecordRejected(RejectReason::kDeadline);
+    Record(call, late, &*prepared, nullptr);
     finish(late, {});
     return;
   }
@@ -297,13 +339,13 @@ void ServiceCore::Classify(const Call& call,
       timing->set_inference_us(Micros(result.inference_time));
       timing->set_total_us(Micros(absl::Now() - call.arrival));
     }
-    LogRequest(call, result.status, result.status.ok() ? &response : nullptr);
+    Record(call, result.status, document.get(), &result);
     finish(result.status, std::move(response));
   };
   const int64_t tokens = static_cast<int64_t>(request.ids.size());
   if (absl::Status submitted = batcher_.Submit(std::move(request));
       !submitted.ok()) {
-    LogRequest(call, submitted, nullptr);
+    Record(call, submitted, document.get(), nullptr);
     finish(submitted, {});
     return;
   }
@@ -315,22 +357,44 @@ void ServiceCore::Classify(const Call& call,
                {"tokens", tokens}});
 }
 
-void ServiceCore::LogRequest(const Call& call, const absl::Status& status,
-                             const v1::ClassifyResponse* response) {
+void ServiceCore::Record(const Call& call, const absl::Status& status,
+                         const PreparedDocument* document,
+                         const InferenceResult* result) {
+  const absl::Duration total = absl::Now() - call.arrival;
+  RequestRecord record;
+  record.method = call.method;
+  record.code = status.code();
+  record.total = total;
+  if (document != nullptr) {
+    record.tokens = static_cast<int64_t>(document->ids.size());
+    record.truncated = document->truncated;
+    record.tokenize = document->tokenize_time;
+  }
+  if (result != nullptr) {
+    record.dequeued = true;
+    record.queue = result->queue_time;
+    record.ran = result->batch_size > 0;
+    record.inference = result->inference_time;
+  }
+  metrics_.RecordRequest(record);
+
   if (!logger_.Enabled(LogLevel::kInfo)) return;
-  nlohmann::json fields = {{"method", call.method},
+  nlohmann::json fields = {{"method", std::string(RpcMethodName(call.method))},
                            {"request_id", call.request_id},
                            {"code", absl::StatusCodeToString(status.code())}};
   if (!status.ok()) fields["message"] = std::string(status.message());
-  if (response != nullptr) {
-    fields["tokens"] = response->num_tokens();
-    fields["truncated"] = response->truncated();
-    fields["batch_size"] = response->batch_size();
-    fields["queue_us"] = response->timing().queue_us();
-    fields["tokenize_us"] = response->timing().tokenize_us();
-    fields["inference_us"] = response->timing().inference_us();
+  // Counts and timings only: never the document's text.
+  if (document != nullptr) {
+    fields["tokens"] = record.tokens;
+    fields["truncated"] = record.truncated;
+    fields["tokenize_us"] = Micros(record.tokenize);
   }
-  fields["total_us"] = Micros(absl::Now() - call.arrival);
+  if (record.dequeued) fields["queue_us"] = Micros(record.queue);
+  if (record.ran) {
+    fields["batch_size"] = result->batch_size;
+    fields["inference_us"] = Micros(record.inference);
+  }
+  fields["total_us"] = Micros(total);
   logger_.Log(LogLevel::kInfo, "request", std::move(fields));
 }
 

@@ -16,6 +16,7 @@
 #include "server/batcher.h"
 #include "server/document_preparer.h"
 #include "server/logger.h"
+#include "server/metrics.h"
 #include "wersa/v1/classifier.grpc.pb.h"
 
 namespace wersa::server {
@@ -30,14 +31,16 @@ struct ServiceLimits {
 };
 
 // What the reactors share: validation and tokenization, submission to the
-// batcher, responses, request logs and the count of calls in flight.
+// batcher, responses, request logs and metrics, and the count of calls in
+// flight. Every request ends in exactly one log line and one
+// wersa_requests_total increment.
 class ServiceCore {
  public:
   ServiceCore(Batcher& batcher, const DocumentPreparer& preparer,
-              const ServiceLimits& limits, Logger& logger);
+              const ServiceLimits& limits, Logger& logger, Metrics& metrics);
 
   struct Call {
-    std::string method;
+    RpcMethod method = RpcMethod::kClassify;
     std::string request_id;  // the client's, or one made up for the logs
     uint32_t top_k = 0;
     absl::Time arrival;
@@ -51,6 +54,11 @@ class ServiceCore {
   void Classify(const Call& call, absl::StatusOr<PreparedDocument> prepared,
                 Finish finish);
 
+  // Logs and counts a call (or document) refused before it was tokenized;
+  // the caller then answers `status`.
+  void Refuse(const Call& call, const absl::Status& status,
+              RejectReason reason);
+
   // UNAVAILABLE once draining.
   absl::Status Admit() const;
   void StartDraining() { draining_.store(true); }
@@ -59,7 +67,7 @@ class ServiceCore {
   // Waits until no call is in flight; false on timeout.
   bool WaitForCalls(absl::Duration timeout);
 
-  Call NewCall(grpc::CallbackServerContext* context, const std::string& method,
+  Call NewCall(grpc::CallbackServerContext* context, RpcMethod method,
                const std::string& request_id, uint32_t top_k);
   const DocumentPreparer& preparer() const { return preparer_; }
   const ServiceLimits& limits() const { return limits_; }
@@ -67,13 +75,16 @@ class ServiceCore {
   Logger& logger() { return logger_; }
 
  private:
-  void LogRequest(const Call& call, const absl::Status& status,
-                  const v1::ClassifyResponse* response);
+  // The request's log line and metrics. `document` is null when it was not
+  // tokenized, `result` when it never left the queue.
+  void Record(const Call& call, const absl::Status& status,
+              const PreparedDocument* document, const InferenceResult* result);
 
   Batcher& batcher_;
   const DocumentPreparer& preparer_;
   const ServiceLimits limits_;
   Logger& logger_;
+  Metrics& metrics_;
   std::atomic<bool> draining_{false};
   std::atomic<uint64_t> next_request_number_{1};
   std::mutex calls_mutex_;

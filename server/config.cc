@@ -82,6 +82,10 @@ std::vector<Option> Options() {
       StringOption("host", "address to listen on", &ServerConfig::host),
       IntOption("port", "gRPC port (0: any free port)", &ServerConfig::port, 0,
                 65535),
+      IntOption("metrics_port",
+                "HTTP port of /metrics, /healthz and /readyz (0: any free "
+                "port, -1: off)",
+                &ServerConfig::metrics_port, -1, 65535),
       StringOption("model_dir", "model bundle directory",
                    &ServerConfig::model_dir),
       StringOption("device", "cpu or cuda:N", &ServerConfig::device),

@@ -17,6 +17,9 @@ namespace wersa::server {
 struct ServerConfig {
   std::string host = "0.0.0.0";
   int port = 50051;  // 0: any free port (printed in the "listening" log line)
+  // HTTP /metrics, /healthz, /readyz on `host`. 0: any free port (printed in
+  // the "metrics_listening" log line); -1: no HTTP endpoint at all.
+  int metrics_port = 9090;
   std::string model_dir = "models/arxiv-archive-11";
   std::string device = "cpu";
   int threads = 0;         // intra-op threads for inference; 0: one per CPU

@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -16,12 +17,15 @@
 #include "model/bundle.h"
 #include "model/caching_host_allocator.h"
 #include "model/cpu_kernels.h"
+#include "model/device_memory.h"
 #include "model/predictor.h"
 #include "server/batcher.h"
 #include "server/classifier_service.h"
 #include "server/config.h"
 #include "server/document_preparer.h"
 #include "server/logger.h"
+#include "server/metrics.h"
+#include "server/metrics_http.h"
 
 namespace wersa::server {
 namespace {
@@ -34,6 +38,37 @@ int Serve(const ServerConfig& config, const CpuKernelInfo& kernels,
   logger.Log(
       LogLevel::kInfo, "starting",
       {{"cpu_kernels", kernels.Describe()}, {"model_dir", config.model_dir}});
+
+  // The operations endpoint comes up first, so /healthz answers and /readyz
+  // says 503 while the model loads; it goes down last.
+  Metrics metrics;
+  std::atomic<bool> ready{false};
+  const auto set_ready = [&ready, &metrics](bool value) {
+    ready.store(value);
+    metrics.SetReady(value);
+  };
+  std::unique_ptr<MetricsHttpServer> metrics_http;
+  if (config.metrics_port >= 0) {
+    MetricsHttpServer::Handlers handlers;
+    handlers.scrape = [&metrics] { return metrics.Scrape(); };
+    handlers.ready = [&ready] { return ready.load(); };
+    absl::StatusOr<std::unique_ptr<MetricsHttpServer>> http =
+        MetricsHttpServer::Start(config.host, config.metrics_port,
+                                 std::move(handlers));
+    if (!http.ok()) {
+      logger.Log(
+          LogLevel::kError, "listen_failed",
+          {{"address", absl::StrCat(config.host, ":", config.metrics_port)},
+           {"message", std::string(http.status().message())}});
+      return 1;
+    }
+    metrics_http = *std::move(http);
+    logger.Log(
+        LogLevel::kInfo, "metrics_listening",
+        {{"address", absl::StrCat(config.host, ":", metrics_http->port())},
+         {"port", metrics_http->port()},
+         {"paths", {"/metrics", "/healthz", "/readyz"}}});
+  }
 
   const absl::Time load_start = absl::Now();
   absl::StatusOr<ModelBundle> bundle = LoadBundle(config.model_dir);
@@ -58,8 +93,11 @@ int Serve(const ServerConfig& config, const CpuKernelInfo& kernels,
   batcher_options.max_batch_tokens = config.max_batch_tokens;
   batcher_options.max_batch_size = config.max_batch_size;
   batcher_options.max_batch_delay = config.max_batch_delay;
-  Batcher batcher(*std::move(predictor), batcher_options, logger);
+  Batcher batcher(*std::move(predictor), batcher_options, logger, metrics);
   const ModelConfig& model = batcher.bundle().config;
+  metrics.SetModelInfo(model.name, model.version, batcher.device());
+  metrics.SetDeviceMemorySource(
+      [device = batcher.device()] { return ReadDeviceMemory(device); });
   logger.Log(LogLevel::kInfo, "model_loaded",
              {{"model", model.name},
               {"version", model.version},
@@ -77,7 +115,7 @@ int Serve(const ServerConfig& config, const CpuKernelInfo& kernels,
   limits.max_queue_tokens = config.max_queue_tokens;
   limits.max_batch_tokens = config.max_batch_tokens;
   limits.max_batch_size = config.max_batch_size;
-  ServiceCore core(batcher, preparer, limits, logger);
+  ServiceCore core(batcher, preparer, limits, logger, metrics);
   ClassifierService service(core);
 
   grpc::EnableDefaultHealthCheckService(true);
@@ -98,6 +136,7 @@ int Serve(const ServerConfig& config, const CpuKernelInfo& kernels,
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
   health->SetServingStatus(true);
   health->SetServingStatus(kServiceName, true);
+  set_ready(true);
   logger.Log(LogLevel::kInfo, "listening",
              {{"address", absl::StrCat(config.host, ":", bound_port)},
               {"port", bound_port}});
@@ -108,15 +147,20 @@ int Serve(const ServerConfig& config, const CpuKernelInfo& kernels,
   // Drain: NOT_SERVING first so load balancers stop sending, then refuse new
   // calls, finish what is in flight within the drain timeout, and exit 0.
   const absl::Time drain_start = absl::Now();
+  set_ready(false);
   health->SetServingStatus(kServiceName, false);
   health->SetServingStatus(false);
+  // New calls are refused from here (ServiceCore::Admit); calls admitted
+  // before still reach the batcher, which keeps accepting until they are
+  // done, or a call whose tokenization straddles the signal would get
+  // UNAVAILABLE after all.
   core.StartDraining();
-  batcher.StopAccepting();
   logger.Log(
       LogLevel::kInfo, "draining",
       {{"signal", signal_number == SIGTERM ? "SIGTERM" : "SIGINT"},
        {"timeout_seconds", absl::ToDoubleSeconds(config.drain_timeout)}});
   const bool finished = core.WaitForCalls(config.drain_timeout);
+  batcher.StopAccepting();
   server->Shutdown(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
   logger.Log(LogLevel::kInfo, "stopped",
              {{"drained", finished},

@@ -17,8 +17,8 @@ ServerProcess::ServerProcess(const std::string& binary,
                              const std::vector<std::string>& arguments) {
   int pipe_fds[2];
   if (pipe(pipe_fds) != 0) return;
-  std::vector<std::string> words = {binary, "--host", "127.0.0.1", "--port",
-                                    "0"};
+  std::vector<std::string> words = {
+      binary, "--host", "127.0.0.1", "--port", "0", "--metrics_port", "0"};
   words.insert(words.end(), arguments.begin(), arguments.end());
   pid_ = fork();
   if (pid_ == 0) {
@@ -59,6 +59,11 @@ void ServerProcess::ReadLogs(int fd) {
     const std::lock_guard<std::mutex> lock(mutex_);
     if (port_ == 0 && text.find("\"listening\"") != std::string::npos) {
       port_ = nlohmann::json::parse(text, nullptr, false).value("port", 0);
+    }
+    if (metrics_port_ == 0 &&
+        text.find("\"metrics_listening\"") != std::string::npos) {
+      metrics_port_ =
+          nlohmann::json::parse(text, nullptr, false).value("port", 0);
     }
     lines_.push_back(std::move(text));
     changed_.notify_all();

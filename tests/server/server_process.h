@@ -13,12 +13,14 @@
 
 namespace wersa::testing_support {
 
-// The real wersa-server binary, started on a free loopback port. Its log
-// lines (stderr) are collected; the port comes from its "listening" line.
+// The real wersa-server binary, started on free loopback ports. Its log
+// lines (stderr) are collected; the gRPC port comes from its "listening"
+// line, the HTTP metrics port from its "metrics_listening" line.
 class ServerProcess {
  public:
-  // Starts `binary` with `arguments` plus --host 127.0.0.1 --port 0 and waits
-  // until it listens (or fails the test).
+  // Starts `binary` with --host 127.0.0.1 --port 0 --metrics_port 0 plus
+  // `arguments` (which may override them) and waits until it listens (or
+  // fails the test).
   ServerProcess(const std::string& binary,
                 const std::vector<std::string>& arguments);
   ~ServerProcess();  // SIGKILL if still running
@@ -27,6 +29,8 @@ class ServerProcess {
 
   bool started() const { return port_ > 0; }
   int port() const { return port_; }
+  // 0 when the server has no HTTP endpoint (--metrics_port=-1).
+  int metrics_port() const { return metrics_port_; }
   std::string target() const { return "127.0.0.1:" + std::to_string(port_); }
 
   void Signal(int signal_number) const;
@@ -41,6 +45,7 @@ class ServerProcess {
 
   pid_t pid_ = -1;
   int port_ = 0;
+  int metrics_port_ = 0;
   int exit_code_ = -1;
   bool exited_ = false;
   std::mutex mutex_;

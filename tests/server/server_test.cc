@@ -11,6 +11,7 @@
 #include <cmath>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <thread>
@@ -22,6 +23,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "model/bundle.h"
 #include "tests/model/test_bundle.h"
+#include "tests/server/exposition.h"
 #include "tests/server/server_process.h"
 #include "wersa/v1/classifier.grpc.pb.h"
 
@@ -178,6 +180,69 @@ TEST_F(ServerTest, ClassifyReturnsEveryLabelSortedWithTimings) {
     EXPECT_EQ(from_ids.labels(i).label(), response.labels(i).label());
     EXPECT_NEAR(from_ids.labels(i).score(), response.labels(i).score(), 1e-6);
   }
+}
+
+// One JSON line per request with its id, method, code, token count and
+// timings; the document's text never reaches a log line, whatever happens to
+// the request.
+TEST_F(ServerTest, RequestLogLinesCarryCountsAndTimingsButNeverText) {
+  Start({"--max_tokens", "400"});
+  const std::string secret = "zyxwvsecretword";
+  v1::ClassifyRequest request;
+  request.set_text(Text(100, 11) + " " + secret);
+  request.set_request_id("log-ok");
+  v1::ClassifyResponse response;
+  ASSERT_TRUE(Classify(request, &response).ok());
+  request.set_text(secret + " " + Text(600, 12));
+  request.set_truncation(v1::TRUNCATION_NONE);
+  request.set_request_id("log-too-long");
+  EXPECT_EQ(Classify(request, &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  request.set_text(secret + " \xff");
+  request.set_request_id("log-bad-utf8");
+  EXPECT_EQ(Classify(request, &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::ClassifyOptions options;
+  options.set_request_id("log-stream");
+  ASSERT_TRUE(Stream({secret + " " + Text(50, 13)}, options, &response).ok());
+
+  ASSERT_TRUE(
+      server_->WaitForLine("\"request_id\":\"log-stream\"", absl::Seconds(10)));
+  std::map<std::string, nlohmann::json> by_id;
+  for (const std::string& line : server_->Lines()) {
+    EXPECT_THAT(line, testing::Not(HasSubstr(secret)));
+    const nlohmann::json entry = nlohmann::json::parse(line, nullptr, false);
+    if (entry.is_discarded()) continue;  // a library's own message
+    if (entry.value("event", "") == "request") {
+      by_id[entry.value("request_id", "")] = entry;
+    }
+  }
+  ASSERT_EQ(by_id.count("log-ok"), 1u);
+  const nlohmann::json& ok = by_id["log-ok"];
+  EXPECT_EQ(ok["method"], "Classify");
+  EXPECT_EQ(ok["code"], "OK");
+  EXPECT_EQ(ok["level"], "info");
+  EXPECT_GT(ok["tokens"].get<int64_t>(), 100);
+  EXPECT_EQ(ok["truncated"], false);
+  EXPECT_EQ(ok["batch_size"], 1);
+  for (const char* timing :
+       {"tokenize_us", "queue_us", "inference_us", "total_us"}) {
+    ASSERT_TRUE(ok.contains(timing)) << timing << " in " << ok.dump();
+    EXPECT_GE(ok[timing].get<int64_t>(), 0) << timing;
+  }
+  EXPECT_GT(ok["inference_us"].get<int64_t>(), 0);
+  EXPECT_GE(ok["total_us"].get<int64_t>(), ok["inference_us"].get<int64_t>());
+  EXPECT_TRUE(ok.contains("time"));
+
+  const nlohmann::json& too_long = by_id["log-too-long"];
+  EXPECT_EQ(too_long["code"], "INVALID_ARGUMENT");
+  EXPECT_THAT(too_long.value("message", ""),
+              HasSubstr("over the limit of 400"));
+  EXPECT_TRUE(too_long.contains("total_us"));
+  EXPECT_FALSE(too_long.contains("inference_us")) << "it never ran";
+  EXPECT_EQ(by_id["log-bad-utf8"]["code"], "INVALID_ARGUMENT");
+  EXPECT_EQ(by_id["log-stream"]["method"], "ClassifyStream");
+  EXPECT_EQ(by_id["log-stream"]["code"], "OK");
 }
 
 TEST_F(ServerTest, InvalidInputGetsInvalidArgument) {
@@ -417,6 +482,10 @@ TEST_F(ServerTest, FullQueueIsResourceExhausted) {
   Start({"--max_queue_tokens", "3000"});
   std::atomic<int> ok_count{0};
   std::vector<std::thread> busy = Occupy(*stub_, *server_, 1, ok_count);
+  // Running (its batch was recorded before the model started): the queue is
+  // empty again.
+  EXPECT_TRUE(testing_support::AwaitSampleAtLeast(server_->metrics_port(),
+                                                  "wersa_batch_size_count", 1));
   std::vector<std::thread> fillers;
   std::atomic<int> exhausted{0};
   std::string message;
@@ -503,7 +572,8 @@ TEST_F(ServerTest, SigtermDrainsInFlightRequestsAndExitsZero) {
   ExpectStatus(ClassifyText("kalo mine", &response),
                grpc::StatusCode::UNAVAILABLE, "shutting down");
   for (std::thread& thread : in_flight) thread.join();
-  EXPECT_EQ(ok_count.load(), 4) << "every request in flight is answered";
+  EXPECT_EQ(ok_count.load(), 4) << "every request in flight is answered\n"
+                                << absl::StrJoin(server_->Lines(), "\n");
   EXPECT_EQ(server_->Wait(absl::Seconds(60)), 0);
   EXPECT_TRUE(server_->WaitForLine(R"("drained":true)", absl::Seconds(1)));
 }
