@@ -352,7 +352,7 @@ void ServiceCore::Classify(const Call& call,
   // Debug only: tells an operator (and the tests) that a request reached the
   // queue, which is when drain, deadlines and cancellation start to apply.
   logger_.Log(LogLevel::kDebug, "request_queued",
-              {{"method", call.method},
+              {{"method", std::string(RpcMethodName(call.method))},
                {"request_id", call.request_id},
                {"tokens", tokens}});
 }
