@@ -39,7 +39,12 @@ build_packages=(
 # prometheus: the Prometheus server and promtool, for the metrics tests (a test
 # starts its own instance on a free loopback port; the package's service is not
 # needed).
+# kubernetes-client: kubectl 1.20 with kustomize built in, for the deploy/k8s
+# tests (rendering only; no cluster). A kubectl from another package (the
+# Kubernetes or Google Cloud apt repositories) ships the same path and
+# conflicts with it, so a kubectl already on PATH is kept.
 test_packages=(prometheus)
+if ! command -v kubectl >/dev/null 2>&1; then test_packages+=(kubernetes-client); fi
 baseline_packages=(python3-sklearn)
 
 as_root() {
