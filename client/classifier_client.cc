@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/status/status.h"
 #include "absl/time/clock.h"
 
 namespace wersa::client {
@@ -74,6 +75,13 @@ grpc::Status ClassifierClient::GetModelInfo(absl::Duration deadline,
   grpc::ClientContext context;
   ApplyDeadline(deadline, &context);
   return stub_->GetModelInfo(&context, v1::GetModelInfoRequest(), info);
+}
+
+std::string CodeName(int code) {
+  // gRPC's status codes are Abseil's, number for number and name for name.
+  const std::string name =
+      absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
+  return name.empty() ? std::to_string(code) : name;
 }
 
 }  // namespace wersa::client

@@ -19,6 +19,10 @@ struct ChannelOptions {
 
 std::shared_ptr<grpc::Channel> MakeChannel(const ChannelOptions& options);
 
+// "OK", "CANCELLED", ...: the name of a gRPC status code (its number when
+// unknown).
+std::string CodeName(int code);
+
 struct ClassifyOptions {
   v1::Truncation truncation = v1::TRUNCATION_UNSPECIFIED;
   uint32_t top_k = 0;

@@ -56,7 +56,6 @@ class LoadStats {
   std::vector<Sample> samples_;
 };
 
-std::string CodeName(int code);
 nlohmann::json ToJson(const LoadStats::Report& report);
 std::string FormatReport(const LoadStats::Report& report);
 

@@ -38,29 +38,6 @@ const std::vector<FlagSpec> kFlags = {
     {"help", "false", "show this help"},
 };
 
-std::string StatusName(grpc::StatusCode code) {
-  static const char* const kNames[] = {"OK",
-                                       "CANCELLED",
-                                       "UNKNOWN",
-                                       "INVALID_ARGUMENT",
-                                       "DEADLINE_EXCEEDED",
-                                       "NOT_FOUND",
-                                       "ALREADY_EXISTS",
-                                       "PERMISSION_DENIED",
-                                       "RESOURCE_EXHAUSTED",
-                                       "FAILED_PRECONDITION",
-                                       "ABORTED",
-                                       "OUT_OF_RANGE",
-                                       "UNIMPLEMENTED",
-                                       "INTERNAL",
-                                       "UNAVAILABLE",
-                                       "DATA_LOSS",
-                                       "UNAUTHENTICATED"};
-  const auto index = static_cast<size_t>(code);
-  return index < sizeof(kNames) / sizeof(kNames[0]) ? kNames[index]
-                                                    : std::to_string(index);
-}
-
 absl::StatusOr<v1::Truncation> ParseTruncationFlag(const std::string& name) {
   v1::Truncation value;
   const std::string proto_name =
@@ -117,7 +94,7 @@ int Run(const CommandLine& flags) {
     const grpc::Status status = client.GetModelInfo(deadline, &model);
     if (!status.ok()) {
       std::fprintf(stderr, "wersa-client: GetModelInfo: %s: %s\n",
-                   StatusName(status.error_code()).c_str(),
+                   CodeName(status.error_code()).c_str(),
                    status.error_message().c_str());
       return 1;
     }
@@ -158,7 +135,7 @@ int Run(const CommandLine& flags) {
     if (*json) {
       nlohmann::json line = {{"file", document.name},
                              {"status",
-                              {{"code", StatusName(status.error_code())},
+                              {{"code", CodeName(status.error_code())},
                                {"message", status.error_message()}}}};
       if (status.ok())
         line["response"] = nlohmann::json::parse(ToJson(response));
@@ -167,7 +144,7 @@ int Run(const CommandLine& flags) {
     }
     if (!status.ok()) {
       std::printf("%s: %s: %s\n", document.name.c_str(),
-                  StatusName(status.error_code()).c_str(),
+                  CodeName(status.error_code()).c_str(),
                   status.error_message().c_str());
       continue;
     }
