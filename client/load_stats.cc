@@ -62,13 +62,22 @@ int64_t LoadStats::ok() const {
                        [](const Sample& s) { return s.code == 0; });
 }
 
-LoadStats::Report LoadStats::Finish(absl::Duration measured) const {
+LoadStats::Report LoadStats::Finish(absl::Time from, absl::Time to) const {
   const std::lock_guard<std::mutex> lock(mutex_);
   Report report;
-  report.seconds = absl::ToDoubleSeconds(measured);
+  report.seconds = absl::ToDoubleSeconds(to - from);
   std::vector<double> latency, queue, tokenize, inference;
   double batch_sum = 0;
+  int64_t done_in_window = 0, ok_in_window = 0, tokens_in_window = 0;
   for (const Sample& s : samples_) {
+    if (s.completed >= from && s.completed < to) {
+      ++done_in_window;
+      if (s.code == 0) {
+        ++ok_in_window;
+        tokens_in_window += s.tokens;
+      }
+    }
+    if (!s.measured) continue;
     ++report.requests;
     ++report.codes[CodeName(s.code)];
     ++report.per_target[s.target];
@@ -82,9 +91,9 @@ LoadStats::Report LoadStats::Finish(absl::Duration measured) const {
     batch_sum += s.batch_size;
   }
   const double seconds = std::max(report.seconds, 1e-9);
-  report.requests_per_second = static_cast<double>(report.requests) / seconds;
-  report.ok_per_second = static_cast<double>(report.ok) / seconds;
-  report.tokens_per_second = static_cast<double>(report.tokens) / seconds;
+  report.requests_per_second = static_cast<double>(done_in_window) / seconds;
+  report.ok_per_second = static_cast<double>(ok_in_window) / seconds;
+  report.tokens_per_second = static_cast<double>(tokens_in_window) / seconds;
   report.latency = Summarize(std::move(latency));
   report.server_queue = Summarize(std::move(queue));
   report.server_tokenize = Summarize(std::move(tokenize));

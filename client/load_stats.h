@@ -26,6 +26,12 @@ LatencySummary Summarize(std::vector<double> milliseconds);
 class LoadStats {
  public:
   struct Sample {
+    // Sent in the measurement window (after the warm-up). Only these count
+    // in latencies and codes; throughput counts every completion inside the
+    // window, so requests sent during the warm-up are counted when they
+    // finish inside it and requests still running at its end are not.
+    bool measured = true;
+    absl::Time completed;
     absl::Duration latency;  // from the intended send time
     int code = 0;            // gRPC status code
     int64_t tokens = 0;      // tokens the server read (OK only)
@@ -49,7 +55,8 @@ class LoadStats {
     LatencySummary server_queue, server_tokenize, server_inference;
     double mean_batch_size = 0;
   };
-  Report Finish(absl::Duration measured) const;
+  // The report for the measurement window [from, to).
+  Report Finish(absl::Time from, absl::Time to) const;
 
  private:
   mutable std::mutex mutex_;

@@ -97,8 +97,10 @@ class Load {
         [this, call, intended, address = target.address,
          then = std::move(then)](grpc::Status status) {
           const absl::Time done = absl::Now();
-          if (intended >= measure_from_) {
+          {
             LoadStats::Sample sample;
+            sample.measured = intended >= measure_from_;
+            sample.completed = done;
             sample.latency = done - intended;
             sample.code = static_cast<int>(status.error_code());
             sample.target = address;
@@ -111,7 +113,8 @@ class Load {
               sample.batch_size = call->response.batch_size();
             }
             stats_.Record(sample);
-            last_completion_.store(absl::ToUnixNanos(done));
+            if (sample.measured)
+              last_completion_.store(absl::ToUnixNanos(done));
           }
           {
             const std::lock_guard<std::mutex> lock(mutex_);
@@ -318,8 +321,14 @@ int Run(const CommandLine& flags) {
   finished.store(true);
   progress_thread.join();
 
-  const absl::Time end = std::max(load.last_completion(), measure_from);
-  const LoadStats::Report report = load.stats().Finish(end - measure_from);
+  // A timed run's throughput is what completed inside its window; a counted
+  // run's window ends with its last request.
+  const absl::Time end =
+      measured_requests > 0
+          ? std::max(load.last_completion() + absl::Nanoseconds(1),
+                     measure_from)
+          : stop_at;
+  const LoadStats::Report report = load.stats().Finish(measure_from, end);
   if (*json) {
     nlohmann::json out = ToJson(report);
     out["mode"] = *rate > 0 ? "open" : "closed";
