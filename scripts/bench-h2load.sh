@@ -10,6 +10,7 @@
 #   scripts/bench-h2load.sh [TARGET_HOST:PORT] [METRICS_HOST:PORT] [N]
 #
 # Defaults: 127.0.0.1:50051, 127.0.0.1:9090, 400. Needs a running server.
+# Needs gnuplot / h2load: scripts/install-deps.sh --bench.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${1:-127.0.0.1:50051}"

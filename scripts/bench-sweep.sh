@@ -12,6 +12,7 @@
 # Run it on an otherwise idle machine; the server needs a queue budget of at
 # least 16 x 131,072 tokens (--max_queue_tokens=4194304) or the widest
 # 131,072-token step is partly refused with RESOURCE_EXHAUSTED.
+# Needs gnuplot / h2load: scripts/install-deps.sh --bench.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:?usage: $0 OUT_DIR [TARGET]}"

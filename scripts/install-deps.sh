@@ -10,6 +10,8 @@
 #   scripts/install-deps.sh --build    build dependencies only
 #   scripts/install-deps.sh --baseline also python3-sklearn, for
 #                                      scripts/baseline_tfidf_svm.py
+#   scripts/install-deps.sh --bench    also gnuplot and h2load, for
+#                                      scripts/bench-sweep.sh and bench-h2load.sh
 #
 # WERSA_DEPS_PREFIX (default /opt/wersa-deps) is where SentencePiece is installed.
 set -euo pipefail
@@ -19,7 +21,8 @@ case "${1:-}" in
   "") ;;
   --build) groups=(build) ;;
   --baseline) groups=(build test baseline) ;;
-  *) echo "usage: $0 [--build|--baseline]" >&2; exit 2 ;;
+  --bench) groups=(build test bench) ;;
+  *) echo "usage: $0 [--build|--baseline|--bench]" >&2; exit 2 ;;
 esac
 
 deps_prefix="${WERSA_DEPS_PREFIX:-/opt/wersa-deps}"
@@ -46,6 +49,7 @@ build_packages=(
 test_packages=(prometheus)
 if ! command -v kubectl >/dev/null 2>&1; then test_packages+=(kubernetes-client); fi
 baseline_packages=(python3-sklearn)
+bench_packages=(gnuplot-nox nghttp2-client)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -130,6 +134,7 @@ for group in "${groups[@]}"; do
     build) install_packages "${build_packages[@]}" ;;
     test) [ "${#test_packages[@]}" -eq 0 ] || install_packages "${test_packages[@]}" ;;
     baseline) install_packages "${baseline_packages[@]}" ;;
+    bench) install_packages "${bench_packages[@]}" ;;
   esac
 done
 select_openblas_openmp
