@@ -19,7 +19,7 @@ struct Document {
   std::vector<std::string> labels;
 };
 
-// Part A of the arXiv data (/work/shared/data/arxiv/README.md): the rows of
+// Part A of the arXiv data (shared/data/arxiv/README.md): the rows of
 // `labels_tsv` with included=1, in file order, each with the text of its
 // `path` in the tar.gz. id = `arxiv_id`; labels[0] = `archive`, then the
 // archive (ArchiveOfCategory) of every entry of `categories`. An included row

@@ -15,12 +15,14 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "tests/server/http_client.h"
+#include "tests/subprocess.h"
 
 namespace wersa::testing_support {
 namespace {
@@ -78,14 +80,7 @@ PrometheusProcess::PrometheusProcess(const std::string& binary,
       dup2(out, STDERR_FILENO);
       close(out);
     }
-    std::vector<char*> argv;
-    argv.reserve(words.size() + 1);
-    for (std::string& word : words) argv.push_back(word.data());
-    argv.push_back(nullptr);
-    execv(binary.c_str(), argv.data());
-    std::fprintf(stderr, "exec %s failed: %s\n", binary.c_str(),
-                 std::strerror(errno));
-    _exit(127);
+    testing_support::ExecOrExit(std::move(words));
   }
   if (pid_ < 0) return;
   const absl::Time give_up = absl::Now() + absl::Seconds(30);

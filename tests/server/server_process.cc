@@ -8,8 +8,10 @@
 #include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "absl/time/clock.h"
+#include "tests/subprocess.h"
 
 namespace wersa::testing_support {
 
@@ -25,13 +27,7 @@ ServerProcess::ServerProcess(const std::string& binary,
     dup2(pipe_fds[1], STDERR_FILENO);
     close(pipe_fds[0]);
     close(pipe_fds[1]);
-    std::vector<char*> argv;
-    for (std::string& word : words) argv.push_back(word.data());
-    argv.push_back(nullptr);
-    execv(binary.c_str(), argv.data());
-    std::fprintf(stderr, "exec %s failed: %s\n", binary.c_str(),
-                 std::strerror(errno));
-    _exit(127);
+    testing_support::ExecOrExit(std::move(words));
   }
   close(pipe_fds[1]);
   reader_ = std::thread([this, fd = pipe_fds[0]] { ReadLogs(fd); });
