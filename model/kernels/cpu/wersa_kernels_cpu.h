@@ -1,0 +1,35 @@
+#ifndef WERSA_MODEL_KERNELS_CPU_WERSA_KERNELS_CPU_H_
+#define WERSA_MODEL_KERNELS_CPU_WERSA_KERNELS_CPU_H_
+
+#include <cstdint>
+
+#include "model/kernels/kernel_args.h"
+
+namespace wersa::kernels::cpu {
+
+// Whether this processor runs the CPU kernels (x86-64 with AVX2 and FMA).
+// Every function below requires it.
+bool Supported();
+
+// Whether the kernels handle these sizes: head_dim a multiple of 8 up to 128,
+// features a multiple of 8, levels 1..6.
+bool SupportsDims(const WersaDims& dims);
+
+// The stages of kernel_args.h on host memory, parallel over LibTorch's
+// intra-op threads. Results do not depend on the thread count.
+void FilterQueryKey(const FilterArgs& args);
+void ReduceKeyValue(const ReduceArgs& args);
+void AttendQuery(const AttendArgs& args);
+
+// Depthwise convolution along the token axis, channels last:
+// out[b][t][c] = bias[c] + sum_j weight[c][j] x[b][t * stride + j - K/2][c],
+// x zero outside [0, n). x [batch, n, channels]; out [batch, ceil(n /
+// stride), channels]; weight [channels, K], K odd.
+void DepthwiseConvTokens(const float* x, int64_t batch, int64_t n,
+                         int64_t channels, const float* weight,
+                         const float* bias, int64_t kernel, int64_t stride,
+                         float* out);
+
+}  // namespace wersa::kernels::cpu
+
+#endif  // WERSA_MODEL_KERNELS_CPU_WERSA_KERNELS_CPU_H_
