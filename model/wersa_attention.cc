@@ -7,6 +7,7 @@
 
 #include "model/depthwise_conv.h"
 #include "model/haar.h"
+#include "model/kernels/fused_wersa.h"
 
 namespace wersa {
 namespace {
@@ -105,6 +106,31 @@ int64_t WersaAttentionImpl::ChunkTokens(int64_t batch) const {
   return std::max(kMinChunkTokens, kChunkFeatureElements / per_token);
 }
 
+kernels::WersaDims WersaAttentionImpl::KernelDims() const {
+  kernels::WersaDims dims;
+  dims.heads = options_.num_heads;
+  dims.head_dim = options_.d_model / options_.num_heads;
+  dims.features = options_.random_features;
+  dims.levels = options_.wavelet_levels;
+  return dims;
+}
+
+bool WersaAttentionImpl::UseFusedKernels(const torch::Tensor& x) const {
+  return options_.fused_kernels && !is_training() &&
+         !torch::GradMode::is_enabled() &&
+         kernels::FusedWersaSupported(x.device(), KernelDims());
+}
+
+torch::Tensor WersaAttentionImpl::FeatureScale() const {
+  // phi(x) = ReLU((x / beta) R) / sqrt(m) = ReLU(x R) c, c = 1 / (beta
+  // sqrt(m)): the constant is applied once, to the small KV and z, instead of
+  // to every feature; numerator and denominator are unchanged.
+  const torch::Tensor beta = torch::softplus(log_bandwidth_) + 0.1;
+  const double inv_sqrt_m =
+      1.0 / std::sqrt(static_cast<double>(options_.random_features));
+  return (inv_sqrt_m / beta).square();  // c_q c_k
+}
+
 torch::Tensor WersaAttentionImpl::LinearAttention(const torch::Tensor& q,
                                                   const torch::Tensor& k,
                                                   const torch::Tensor& v) {
@@ -113,13 +139,7 @@ torch::Tensor WersaAttentionImpl::LinearAttention(const torch::Tensor& q,
   const int64_t d_head = q.size(3);
   const int64_t chunk = ChunkTokens(q.size(0));
 
-  // phi(x) = ReLU((x / beta) R) / sqrt(m) = ReLU(x R) c, c = 1 / (beta
-  // sqrt(m)): the constant is applied once, to the small KV and z, instead of
-  // to every feature; numerator and denominator are unchanged.
-  const torch::Tensor beta = torch::softplus(log_bandwidth_) + 0.1;
-  const double inv_sqrt_m =
-      1.0 / std::sqrt(static_cast<double>(options_.random_features));
-  const torch::Tensor scale = (inv_sqrt_m / beta).square();  // c_q c_k
+  const torch::Tensor scale = FeatureScale();
 
   // KV and z together: [B, H, m, d_head + 1], z in the last column.
   torch::Tensor kvz;
@@ -159,6 +179,21 @@ torch::Tensor WersaAttentionImpl::forward(const torch::Tensor& x,
   const bool has_padding = (lengths < n).any().item<bool>();
 
   const torch::Tensor qkv = qkv_(x);
+  if (UseFusedKernels(x)) {
+    const torch::Tensor gains =
+        CoefficientGains(has_padding ? ZeroPastLengths(x, lengths) : x);
+    kernels::FusedWersaWeights weights;
+    weights.features_q = features_q_;
+    weights.features_k = features_k_;
+    weights.haar_matrix = HaarBlockMatrix(options_.wavelet_levels, x.options());
+    weights.kv_scale = FeatureScale();
+    weights.norm_weight = head_norm_->weight;
+    weights.norm_bias = head_norm_->bias;
+    weights.norm_epsilon = head_norm_->options.eps();
+    weights.epsilon = options_.epsilon;
+    return out_(kernels::FusedWersaAttention(qkv, gains, lengths, KernelDims(),
+                                             weights));
+  }
   torch::Tensor qk = torch::gelu(qkv.narrow(-1, 0, 2 * d));
   if (has_padding) qk = ZeroPastLengths(qk, lengths);
   const torch::Tensor gains =

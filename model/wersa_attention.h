@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "model/attention.h"
+#include "model/kernels/kernel_args.h"
 
 namespace wersa {
 
@@ -23,6 +24,9 @@ struct WersaAttentionOptions {
   // Tokens per step of the feature-map loop; 0 chooses about 2 MiB of
   // features per step, so memory stays linear with a small constant.
   int64_t chunk_tokens = 0;
+  // Inference on a device with fused kernels (model/kernels/) runs them;
+  // false keeps the LibTorch-ops reference everywhere, as training does.
+  bool fused_kernels = true;
 };
 
 // Wavelet-Enhanced Random Spectral Attention, non-causal (docs/wersa-spec.md,
@@ -53,6 +57,9 @@ class WersaAttentionImpl : public AttentionLayerImpl {
   torch::Tensor LinearAttention(const torch::Tensor& q, const torch::Tensor& k,
                                 const torch::Tensor& v);
   int64_t ChunkTokens(int64_t batch) const;
+  kernels::WersaDims KernelDims() const;
+  bool UseFusedKernels(const torch::Tensor& x) const;
+  torch::Tensor FeatureScale() const;
 
   WersaAttentionOptions options_;
   torch::nn::Linear qkv_{nullptr};
