@@ -1,10 +1,11 @@
 // wersa-bench: one attention layer, batch 1, forward pass under InferenceMode,
 // at sequence lengths from 1,024 to 131,072 tokens (exact attention to 16,384).
 // Reports time per forward and the peak tensor memory it allocated beyond its
-// input (bytes counted by a tracking allocator, not RSS). Flags besides
-// Google Benchmark's: --threads=N (default: one per CPU).
+// input (bytes counted by a tracking allocator, not RSS), for the fused
+// kernels and the LibTorch-ops reference, on three layer shapes. Flags
+// besides Google Benchmark's: --threads=N (default: one per CPU).
 //
-//   wersa-bench --benchmark_filter='Wersa/128/'   # one feature count
+//   wersa-bench --benchmark_filter='^Wersa/features:128/'  # one feature count
 #include <benchmark/benchmark.h>
 #include <torch/torch.h>
 
@@ -13,6 +14,8 @@
 #include <functional>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "model/caching_host_allocator.h"
 #include "model/cpu_kernels.h"
@@ -22,17 +25,25 @@
 
 namespace {
 
-// The reference layer of docs/benchmarks.md.
-constexpr int64_t kModelDim = 128;
-constexpr int64_t kHeads = 4;
+// A layer's shape; the LibTorch-ops reference or the fused kernels.
+struct LayerSetup {
+  int64_t d_model;
+  int64_t heads;
+  bool fused;
+};
+
+// The reference layer of docs/benchmarks.md, the shipped model's layer
+// (models/arxiv-archive-11) and a paper-sized one.
+constexpr int64_t kReferenceDim = 128;
+constexpr int64_t kReferenceHeads = 4;
 constexpr int64_t kWaveletLevels = 3;
 
 void RunForward(benchmark::State& state, wersa::TrackingCpuAllocator& tracker,
-                wersa::AttentionLayerImpl& layer, int64_t n) {
+                wersa::AttentionLayerImpl& layer, int64_t d_model, int64_t n) {
   torch::InferenceMode inference;
   layer.eval();
   torch::manual_seed(0);
-  const torch::Tensor x = torch::randn({1, n, kModelDim});
+  const torch::Tensor x = torch::randn({1, n, d_model});
   const torch::Tensor lengths = torch::full({1}, n, torch::kInt64);
 
   tracker.ResetPeak();
@@ -52,32 +63,54 @@ void RunForward(benchmark::State& state, wersa::TrackingCpuAllocator& tracker,
       static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
 }
 
-void BM_Wersa(benchmark::State& state, wersa::TrackingCpuAllocator& tracker) {
-  const int64_t features = state.range(0);
+void BM_Wersa(benchmark::State& state, wersa::TrackingCpuAllocator& tracker,
+              const LayerSetup& setup) {
   const int64_t n = state.range(1);
   wersa::WersaAttentionOptions options;
-  options.d_model = kModelDim;
-  options.num_heads = kHeads;
+  options.d_model = setup.d_model;
+  options.num_heads = setup.heads;
   options.wavelet_levels = kWaveletLevels;
-  options.random_features = features;
+  options.random_features = state.range(0);
+  options.fused_kernels = setup.fused;
   wersa::WersaAttentionImpl layer(options);
-  RunForward(state, tracker, layer, n);
+  RunForward(state, tracker, layer, setup.d_model, n);
 }
 
 void BM_Exact(benchmark::State& state, wersa::TrackingCpuAllocator& tracker) {
   const int64_t n = state.range(0);
   wersa::ExactAttentionImpl layer(
-      wersa::ExactAttentionOptions{kModelDim, kHeads});
-  RunForward(state, tracker, layer, n);
+      wersa::ExactAttentionOptions{kReferenceDim, kReferenceHeads});
+  RunForward(state, tracker, layer, kReferenceDim, n);
 }
 
-void RegisterBenchmarks(wersa::TrackingCpuAllocator& tracker) {
-  benchmark::RegisterBenchmark("Wersa", BM_Wersa, std::ref(tracker))
+void RegisterWersa(const char* name, wersa::TrackingCpuAllocator& tracker,
+                   const LayerSetup& setup, std::vector<int64_t> features,
+                   int64_t max_n) {
+  benchmark::RegisterBenchmark(name, BM_Wersa, std::ref(tracker), setup)
       ->ArgNames({"features", "n"})
-      ->ArgsProduct({{128, 256, 1024}, benchmark::CreateRange(1024, 131072, 2)})
+      ->ArgsProduct(
+          {std::move(features), benchmark::CreateRange(1024, max_n, 2)})
       ->Unit(benchmark::kMillisecond)
       ->UseRealTime()
       ->MeasureProcessCPUTime();
+}
+
+void RegisterBenchmarks(wersa::TrackingCpuAllocator& tracker) {
+  // "Wersa" runs what inference runs: the fused kernels where this CPU has
+  // them. "...Reference" forces the LibTorch-ops implementation.
+  RegisterWersa("Wersa", tracker, {kReferenceDim, kReferenceHeads, true},
+                {128, 256, 1024}, 131072);
+  RegisterWersa("WersaReference", tracker,
+                {kReferenceDim, kReferenceHeads, false}, {128, 256, 1024},
+                131072);
+  RegisterWersa("ShippedWersa", tracker, {64, 2, true}, {128}, 131072);
+  RegisterWersa("ShippedWersaReference", tracker, {64, 2, false}, {128},
+                131072);
+  // 12 heads of 64 channels, 1,024 features: about 100x the reference
+  // layer's work per token, so stopped at 16,384 tokens on a CPU.
+  RegisterWersa("PaperWersa", tracker, {768, 12, true}, {1024}, 16384);
+  RegisterWersa("PaperWersaReference", tracker, {768, 12, false}, {1024},
+                16384);
   benchmark::RegisterBenchmark("Exact", BM_Exact, std::ref(tracker))
       ->ArgName("n")
       ->RangeMultiplier(2)
