@@ -2,8 +2,10 @@
 // at sequence lengths from 1,024 to 131,072 tokens (exact attention to 16,384).
 // Reports time per forward and the peak tensor memory it allocated beyond its
 // input (bytes counted by a tracking allocator, not RSS), for the fused
-// kernels and the LibTorch-ops reference, on three layer shapes. Flags
-// besides Google Benchmark's: --threads=N (default: one per CPU).
+// kernels and the LibTorch-ops reference, on three layer shapes; and the
+// whole encoder of a model bundle. Flags besides Google Benchmark's:
+// --threads=N (default: one per CPU), --model_dir=DIR (default
+// models/arxiv-archive-11, relative to the working directory).
 //
 //   wersa-bench --benchmark_filter='^Wersa/features:128/'  # one feature count
 #include <benchmark/benchmark.h>
@@ -12,6 +14,7 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <utility>
@@ -21,6 +24,7 @@
 #include "model/cpu_kernels.h"
 #include "model/exact_attention.h"
 #include "model/memory_tracking.h"
+#include "model/predictor.h"
 #include "model/wersa_attention.h"
 
 namespace {
@@ -120,18 +124,49 @@ void RegisterBenchmarks(wersa::TrackingCpuAllocator& tracker) {
       ->MeasureProcessCPUTime();
 }
 
-int ThreadsFlag(int* argc, char** argv) {
-  int threads = static_cast<int>(std::thread::hardware_concurrency());
+// A model bundle's whole encoder through the Predictor, as the server runs
+// it: one document of n random token ids.
+void BM_Model(benchmark::State& state, wersa::TrackingCpuAllocator& tracker,
+              wersa::Predictor* predictor) {
+  const int64_t n = state.range(0);
+  torch::manual_seed(0);
+  const torch::Tensor ids =
+      torch::randint(predictor->bundle().config.vocab_size, {n}, torch::kInt32);
+  const std::vector<std::vector<int32_t>> documents = {std::vector<int32_t>(
+      ids.data_ptr<int32_t>(), ids.data_ptr<int32_t>() + n)};
+  tracker.ResetPeak();
+  const int64_t before = tracker.current_bytes();
+  if (!predictor->Predict(documents).ok()) {  // also the warm-up
+    state.SkipWithError("Predict failed");
+    return;
+  }
+  const double peak_mib =
+      static_cast<double>(tracker.peak_bytes() - before) / (1 << 20);
+  // NOLINTNEXTLINE(clang-analyzer-deadcode.DeadStores): Google Benchmark's loop
+  // idiom
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(predictor->Predict(documents));
+  }
+  state.counters["peak_extra_MiB"] = peak_mib;
+  state.counters["tokens_per_s"] = benchmark::Counter(
+      static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// Removes --name=value from argv and returns value, or fallback.
+std::string TakeFlag(int* argc, char** argv, const std::string& name,
+                     const std::string& fallback) {
+  const std::string prefix = "--" + name + "=";
+  std::string value = fallback;
   int kept = 1;
   for (int i = 1; i < *argc; ++i) {
-    if (std::strncmp(argv[i], "--threads=", 10) == 0) {
-      threads = std::stoi(argv[i] + 10);
+    if (std::strncmp(argv[i], prefix.c_str(), prefix.size()) == 0) {
+      value = argv[i] + prefix.size();
     } else {
       argv[kept++] = argv[i];
     }
   }
   *argc = kept;
-  return threads;
+  return value;
 }
 
 }  // namespace
@@ -143,7 +178,11 @@ int main(int argc, char** argv) {
                  std::string(kernels.status().message()).c_str());
     return 1;
   }
-  const int threads = ThreadsFlag(&argc, argv);
+  const int threads =
+      std::stoi(TakeFlag(&argc, argv, "threads",
+                         std::to_string(std::thread::hardware_concurrency())));
+  const std::string model_dir =
+      TakeFlag(&argc, argv, "model_dir", "models/arxiv-archive-11");
   torch::set_num_threads(threads);
   const double gflops = wersa::MeasureGemmGflops(2048, 5);
   std::printf("%s\nsgemm 2048^3 with %d threads: %.1f GFLOP/s\n",
@@ -155,6 +194,26 @@ int main(int argc, char** argv) {
   wersa::CachingHostAllocator host_allocator;
   wersa::TrackingCpuAllocator tracker;
   RegisterBenchmarks(tracker);
+  std::unique_ptr<wersa::Predictor> predictor;
+  if (auto bundle = wersa::LoadBundle(model_dir); bundle.ok()) {
+    auto created = wersa::Predictor::Create(
+        *std::move(bundle), wersa::PredictorOptions{threads, "cpu"});
+    if (created.ok()) predictor = *std::move(created);
+  }
+  if (predictor != nullptr) {
+    benchmark::RegisterBenchmark("Model", BM_Model, std::ref(tracker),
+                                 predictor.get())
+        ->ArgName("n")
+        ->Arg(4096)
+        ->Arg(16384)
+        ->Arg(131072)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime()
+        ->MeasureProcessCPUTime();
+  } else {
+    std::printf("no Model benchmarks: %s is not a loadable bundle\n",
+                model_dir.c_str());
+  }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
