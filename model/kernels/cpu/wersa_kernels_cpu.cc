@@ -100,8 +100,9 @@ WERSA_AVX2 inline void MicroProduct(int64_t depth, const float* a, int64_t sa,
     }
     for (int i = 0; i < AB; ++i) {
       const __m256 av = _mm256_broadcast_ss(a + i * sa + k * sk);
-      for (int v = 0; v < NV; ++v)
+      for (int v = 0; v < NV; ++v) {
         acc[i][v] = _mm256_fmadd_ps(av, bv[v], acc[i][v]);
+      }
     }
   }
   for (int i = 0; i < AB; ++i) {
@@ -446,8 +447,9 @@ void AttendQuery(const AttendArgs& args) {
   const std::vector<Chunk> chunks = Chunks(args.layout, args.dims.heads);
   at::parallel_for(0, static_cast<int64_t>(chunks.size()), 1,
                    [&](int64_t begin, int64_t end) {
-                     for (int64_t i = begin; i < end; ++i)
+                     for (int64_t i = begin; i < end; ++i) {
                        AttendChunk(args, chunks[i]);
+                     }
                    });
 }
 
