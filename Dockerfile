@@ -82,6 +82,7 @@ RUN apt-get update -q \
       libopenblas0-openmp \
       libprometheus-cpp-core1.0 \
       libprotobuf32 \
+      libssl3 \
       libstdc++6 \
 # END runtime packages
  && rm -rf /var/lib/apt/lists/*

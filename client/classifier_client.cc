@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/clock.h"
+#include "tls/credentials.h"
 
 namespace wersa::client {
 namespace {
@@ -21,8 +22,27 @@ std::shared_ptr<grpc::Channel> MakeChannel(const ChannelOptions& options) {
   grpc::ChannelArguments arguments;
   arguments.SetMaxReceiveMessageSize(options.max_message_bytes);
   arguments.SetMaxSendMessageSize(options.max_message_bytes);
-  return grpc::CreateCustomChannel(
-      options.target, grpc::InsecureChannelCredentials(), arguments);
+  return grpc::CreateCustomChannel(options.target, options.credentials,
+                                   arguments);
+}
+
+std::vector<cli::FlagSpec> TlsFlags() {
+  return {
+      {"tls_ca", "",
+       "PEM CA certificates to trust for the server's certificate; TLS when "
+       "given (default: plain text)"},
+      {"tls_cert_chain", "",
+       "PEM client certificate chain, for servers that require one (mutual "
+       "TLS); TLS when given"},
+      {"tls_private_key", "", "PEM private key of --tls_cert_chain"},
+  };
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> TlsCredentials(
+    const cli::CommandLine& flags) {
+  return tls::MakeChannelCredentials({flags.String("tls_ca"),
+                                      flags.String("tls_cert_chain"),
+                                      flags.String("tls_private_key")});
 }
 
 ClassifierClient::ClassifierClient(std::shared_ptr<grpc::Channel> channel)

@@ -6,8 +6,11 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "cli/command_line.h"
 #include "wersa/v1/classifier.grpc.pb.h"
 
 namespace wersa::client {
@@ -15,7 +18,16 @@ namespace wersa::client {
 struct ChannelOptions {
   std::string target = "localhost:50051";
   int max_message_bytes = 8 << 20;
+  std::shared_ptr<grpc::ChannelCredentials> credentials =
+      grpc::InsecureChannelCredentials();
 };
+
+// The TLS flags of every client program: --tls_ca, --tls_cert_chain and
+// --tls_private_key (plain text when none is given).
+std::vector<cli::FlagSpec> TlsFlags();
+// Their credentials, with the files read and checked (tls/credentials.h).
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> TlsCredentials(
+    const cli::CommandLine& flags);
 
 std::shared_ptr<grpc::Channel> MakeChannel(const ChannelOptions& options);
 

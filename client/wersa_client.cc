@@ -4,8 +4,11 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <cstdio>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -21,22 +24,26 @@ namespace {
 using cli::CommandLine;
 using cli::FlagSpec;
 
-const std::vector<FlagSpec> kFlags = {
-    {"target", "localhost:50051", "server address"},
-    {"top_k", "0", "labels to print per document (0: all)"},
-    {"truncation", "unspecified",
-     "unspecified (the server's default), none, head, tail or head_tail"},
-    {"json", "false", "print one JSON object per document"},
-    {"deadline", "120s", "per-document deadline"},
-    {"request_id", "",
-     "request id sent with each document (its file name is appended)"},
-    {"max_message_bytes", "8388608",
-     "largest message; bigger documents are streamed"},
-    {"chunk_bytes", "1048576", "chunk size when streaming"},
-    {"stream", "false", "always use ClassifyStream"},
-    {"info", "false", "print the server's model information and exit"},
-    {"help", "false", "show this help"},
-};
+const std::vector<FlagSpec> kFlags = [] {
+  std::vector<FlagSpec> flags = {
+      {"target", "localhost:50051", "server address"},
+      {"top_k", "0", "labels to print per document (0: all)"},
+      {"truncation", "unspecified",
+       "unspecified (the server's default), none, head, tail or head_tail"},
+      {"json", "false", "print one JSON object per document"},
+      {"deadline", "120s", "per-document deadline"},
+      {"request_id", "",
+       "request id sent with each document (its file name is appended)"},
+      {"max_message_bytes", "8388608",
+       "largest message; bigger documents are streamed"},
+      {"chunk_bytes", "1048576", "chunk size when streaming"},
+      {"stream", "false", "always use ClassifyStream"},
+      {"info", "false", "print the server's model information and exit"},
+  };
+  for (FlagSpec& flag : TlsFlags()) flags.push_back(std::move(flag));
+  flags.push_back({"help", "false", "show this help"});
+  return flags;
+}();
 
 absl::StatusOr<v1::Truncation> ParseTruncationFlag(const std::string& name) {
   v1::Truncation value;
@@ -84,9 +91,17 @@ int Run(const CommandLine& flags) {
     return 2;
   }
 
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      TlsCredentials(flags);
+  if (!credentials.ok()) {
+    std::fprintf(stderr, "wersa-client: %s\n",
+                 std::string(credentials.status().message()).c_str());
+    return 2;
+  }
   ChannelOptions channel;
   channel.target = flags.String("target");
   channel.max_message_bytes = static_cast<int>(*max_message);
+  channel.credentials = *std::move(credentials);
   ClassifierClient client(MakeChannel(channel));
 
   if (*info) {

@@ -20,6 +20,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -38,32 +39,36 @@ namespace {
 using cli::CommandLine;
 using cli::FlagSpec;
 
-const std::vector<FlagSpec> kFlags = {
-    {"target", "localhost:50051",
-     "server address; several, comma-separated, are used round robin"},
-    {"concurrency", "1", "closed loop: requests kept in flight"},
-    {"rate", "0",
-     "open loop: Poisson arrivals per second (overrides --concurrency)"},
-    {"duration", "30s", "how long to measure (after the warm-up)"},
-    {"requests", "0", "measure this many requests instead of a duration"},
-    {"warmup", "2s", "load before measuring, not counted"},
-    {"tokens", "4096",
-     "tokens per request (random ids), or per joined document with "
-     "--documents"},
-    {"length_file", "", "token counts, one per line: lengths drawn from it"},
-    {"documents", "",
-     "folder of text files to send (joined to about --tokens tokens; "
-     "--tokens 0 sends each file as it is)"},
-    {"truncation", "head", "for text inputs: none, head, tail or head_tail"},
-    {"inputs", "64", "distinct requests prepared before the run"},
-    {"deadline", "300s", "per-request deadline"},
-    {"max_in_flight", "4096",
-     "open loop: at most this many outstanding requests"},
-    {"max_message_bytes", "67108864", "client message size limit"},
-    {"seed", "1", "seed for inputs and arrivals"},
-    {"json", "false", "print the report as JSON"},
-    {"help", "false", "show this help"},
-};
+const std::vector<FlagSpec> kFlags = [] {
+  std::vector<FlagSpec> flags = {
+      {"target", "localhost:50051",
+       "server address; several, comma-separated, are used round robin"},
+      {"concurrency", "1", "closed loop: requests kept in flight"},
+      {"rate", "0",
+       "open loop: Poisson arrivals per second (overrides --concurrency)"},
+      {"duration", "30s", "how long to measure (after the warm-up)"},
+      {"requests", "0", "measure this many requests instead of a duration"},
+      {"warmup", "2s", "load before measuring, not counted"},
+      {"tokens", "4096",
+       "tokens per request (random ids), or per joined document with "
+       "--documents"},
+      {"length_file", "", "token counts, one per line: lengths drawn from it"},
+      {"documents", "",
+       "folder of text files to send (joined to about --tokens tokens; "
+       "--tokens 0 sends each file as it is)"},
+      {"truncation", "head", "for text inputs: none, head, tail or head_tail"},
+      {"inputs", "64", "distinct requests prepared before the run"},
+      {"deadline", "300s", "per-request deadline"},
+      {"max_in_flight", "4096",
+       "open loop: at most this many outstanding requests"},
+      {"max_message_bytes", "67108864", "client message size limit"},
+      {"seed", "1", "seed for inputs and arrivals"},
+      {"json", "false", "print the report as JSON"},
+  };
+  for (FlagSpec& flag : TlsFlags()) flags.push_back(std::move(flag));
+  flags.push_back({"help", "false", "show this help"});
+  return flags;
+}();
 
 struct Target {
   std::string address;
@@ -218,12 +223,16 @@ int Run(const CommandLine& flags) {
         "--concurrency must be >= 1, or give --rate"));
   }
 
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      TlsCredentials(flags);
+  if (!credentials.ok()) return Fail(credentials.status());
   std::vector<Target> targets;
   for (const absl::string_view address :
        absl::StrSplit(flags.String("target"), ',', absl::SkipEmpty())) {
     ChannelOptions options;
     options.target = std::string(address);
     options.max_message_bytes = static_cast<int>(ints["max_message_bytes"]);
+    options.credentials = *credentials;
     targets.push_back({std::string(address),
                        v1::DocumentClassifier::NewStub(MakeChannel(options))});
   }

@@ -37,6 +37,8 @@ build_packages=(
   libgrpc++-dev libgrpc-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
   libabsl-dev prometheus-cpp-dev libcivetweb-dev libcpp-httplib-dev nlohmann-json3-dev
   zlib1g-dev
+  # tls/: OpenSSL checks the PEM files (the library gRPC itself uses).
+  libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 # prometheus: the Prometheus server and promtool, for the metrics tests (a test
@@ -46,7 +48,8 @@ build_packages=(
 # tests (rendering only; no cluster). A kubectl from another package (the
 # Kubernetes or Google Cloud apt repositories) ships the same path and
 # conflicts with it, so a kubectl already on PATH is kept.
-test_packages=(prometheus)
+# openssl: the TLS tests make their certificates with it.
+test_packages=(prometheus openssl)
 if ! command -v kubectl >/dev/null 2>&1; then test_packages+=(kubernetes-client); fi
 baseline_packages=(python3-sklearn)
 bench_packages=(gnuplot-nox nghttp2-client)

@@ -76,6 +76,29 @@ Option StringOption(const char* name, const char* help,
           }};
 }
 
+// A PEM file's path; empty (the default) when not given.
+Option FileOption(const char* name, const char* help,
+                  std::string ServerConfig::*member) {
+  return {{name, "", help}, [=](const std::string& text, ServerConfig* config) {
+            config->*member = text;
+            return absl::OkStatus();
+          }};
+}
+
+Option BoolOption(const char* name, const char* help,
+                  bool ServerConfig::*member) {
+  const ServerConfig defaults;
+  return {{name, defaults.*member ? "true" : "false", help},
+          [=](const std::string& text, ServerConfig* config) {
+            if (text != "true" && text != "false") {
+              return absl::InvalidArgumentError(absl::StrCat(
+                  "--", name, " must be true or false, got '", text, "'"));
+            }
+            config->*member = text == "true";
+            return absl::OkStatus();
+          }};
+}
+
 std::vector<Option> Options() {
   constexpr int64_t kMaxInt = 2147483647;
   return {
@@ -114,6 +137,29 @@ std::vector<Option> Options() {
                      &ServerConfig::max_batch_delay),
       IntOption("max_message_bytes", "largest gRPC message accepted",
                 &ServerConfig::max_message_bytes, 1024, kMaxInt),
+      IntOption("max_concurrent_streams",
+                "calls open at once on one connection; more wait in the client",
+                &ServerConfig::max_concurrent_streams, 1, kMaxInt),
+      DurationOption(
+          "keepalive_time",
+          "how often the server pings a connection to find dead peers",
+          &ServerConfig::keepalive_time),
+      DurationOption("keepalive_timeout",
+                     "how long a ping may go unanswered before the connection "
+                     "is closed",
+                     &ServerConfig::keepalive_timeout),
+      DurationOption("keepalive_min_ping_interval",
+                     "shortest gap between a client's pings while the server "
+                     "sends nothing; a shorter one is a strike",
+                     &ServerConfig::keepalive_min_ping_interval),
+      BoolOption("keepalive_permit_without_calls",
+                 "whether clients may ping without calls in flight (false: "
+                 "each such ping after the first is a strike)",
+                 &ServerConfig::keepalive_permit_without_calls),
+      IntOption("max_ping_strikes",
+                "strikes past which a connection gets GOAWAY too_many_pings "
+                "and is closed (0: no limit)",
+                &ServerConfig::max_ping_strikes, 0, kMaxInt),
       IntOption("max_stream_bytes",
                 "largest document accepted by ClassifyStream",
                 &ServerConfig::max_stream_bytes, 1, int64_t{1} << 40),
@@ -129,6 +175,16 @@ std::vector<Option> Options() {
          config->log_level = *level;
          return absl::OkStatus();
        }},
+      FileOption("tls_cert_chain",
+                 "PEM certificate chain of the server; TLS when given "
+                 "(default: plain text)",
+                 &ServerConfig::tls_cert_chain),
+      FileOption("tls_private_key", "PEM private key of the certificate",
+                 &ServerConfig::tls_private_key),
+      FileOption("tls_client_ca",
+                 "PEM CA certificates; mutual TLS when given: clients must "
+                 "present a certificate they signed",
+                 &ServerConfig::tls_client_ca),
   };
 }
 

@@ -30,10 +30,27 @@ struct ServerConfig {
   int max_batch_size = 32;
   absl::Duration max_batch_delay = absl::Milliseconds(5);
   int max_message_bytes = 8 << 20;
+  // Streams (calls) one HTTP/2 connection may have open at once; a client's
+  // further calls wait in its own transport until one finishes.
+  int max_concurrent_streams = 100;
+  // The server's own pings (a peer that does not answer within
+  // keepalive_timeout is dropped), and what it accepts from clients: pings
+  // closer together than keepalive_min_ping_interval while it sends nothing are
+  // strikes; past max_ping_strikes (0: no limit) the connection gets GOAWAY
+  // "too_many_pings" and is closed.
+  absl::Duration keepalive_time = absl::Hours(2);
+  absl::Duration keepalive_timeout = absl::Seconds(20);
+  absl::Duration keepalive_min_ping_interval = absl::Minutes(5);
+  bool keepalive_permit_without_calls = false;
+  int max_ping_strikes = 2;
   int64_t max_stream_bytes = int64_t{16} << 20;
   int max_batch_documents = 64;
   absl::Duration drain_timeout = absl::Seconds(30);
   LogLevel log_level = LogLevel::kInfo;
+  // PEM files; no certificate chain: plain text. A client CA: mutual TLS.
+  std::string tls_cert_chain;
+  std::string tls_private_key;
+  std::string tls_client_ca;
 };
 
 // Parses argv and the environment (through `getenv`, for tests). --help

@@ -6,7 +6,9 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
@@ -26,11 +28,19 @@
 #include "server/logger.h"
 #include "server/metrics.h"
 #include "server/metrics_http.h"
+#include "tls/credentials.h"
 
 namespace wersa::server {
 namespace {
 
 constexpr char kServiceName[] = "wersa.v1.DocumentClassifier";
+
+// gRPC's integer milliseconds; INT_MAX, where longer ones end, is its
+// "never".
+int Milliseconds(absl::Duration duration) {
+  return static_cast<int>(
+      std::min<int64_t>(absl::ToInt64Milliseconds(duration), INT_MAX));
+}
 
 int Serve(const ServerConfig& config, const CpuKernelInfo& kernels,
           const sigset_t& signals) {
@@ -38,6 +48,17 @@ int Serve(const ServerConfig& config, const CpuKernelInfo& kernels,
   logger.Log(
       LogLevel::kInfo, "starting",
       {{"cpu_kernels", kernels.Describe()}, {"model_dir", config.model_dir}});
+
+  // Certificates are checked before the model loads, which can take minutes.
+  const tls::ServerFiles tls_files{
+      config.tls_cert_chain, config.tls_private_key, config.tls_client_ca};
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      tls::MakeServerCredentials(tls_files);
+  if (!credentials.ok()) {
+    logger.Log(LogLevel::kError, "tls_failed",
+               {{"message", std::string(credentials.status().message())}});
+    return 1;
+  }
 
   // The operations endpoint comes up first, so /healthz answers and /readyz
   // says 503 while the model loads; it goes down last.
@@ -123,9 +144,22 @@ int Serve(const ServerConfig& config, const CpuKernelInfo& kernels,
   grpc::ServerBuilder builder;
   int bound_port = 0;
   builder.AddListeningPort(absl::StrCat(config.host, ":", config.port),
-                           grpc::InsecureServerCredentials(), &bound_port);
+                           *credentials, &bound_port);
   builder.SetMaxReceiveMessageSize(config.max_message_bytes);
   builder.SetMaxSendMessageSize(config.max_message_bytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
+                             config.max_concurrent_streams);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS,
+                             Milliseconds(config.keepalive_time));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+                             Milliseconds(config.keepalive_timeout));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS,
+                             config.keepalive_permit_without_calls ? 1 : 0);
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+      Milliseconds(config.keepalive_min_ping_interval));
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES,
+                             config.max_ping_strikes);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || bound_port == 0) {
@@ -139,7 +173,8 @@ int Serve(const ServerConfig& config, const CpuKernelInfo& kernels,
   set_ready(true);
   logger.Log(LogLevel::kInfo, "listening",
              {{"address", absl::StrCat(config.host, ":", bound_port)},
-              {"port", bound_port}});
+              {"port", bound_port},
+              {"security", tls::ServerSecurity(tls_files)}});
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);

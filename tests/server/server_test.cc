@@ -1,7 +1,9 @@
 // The real wersa-server binary on a loopback port, driven through its public
 // gRPC API: every RPC, every status code with its message, deadlines,
 // cancellation, a 131,072-token upload, concurrency with batch invariance,
-// health, and a drain on SIGTERM with requests in flight.
+// health, a drain on SIGTERM with requests in flight, TLS and mutual TLS with
+// certificates made by `openssl`, and the connection limits (streams per
+// connection, ping policy).
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -9,6 +11,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -25,6 +28,8 @@
 #include "tests/model/test_bundle.h"
 #include "tests/server/exposition.h"
 #include "tests/server/server_process.h"
+#include "tests/subprocess.h"
+#include "tls/credentials.h"
 #include "wersa/v1/classifier.grpc.pb.h"
 
 namespace wersa {
@@ -50,6 +55,73 @@ std::string BundleDirectory() {
 // Text of about `words` words of the fixture language.
 std::string Text(int words, uint32_t seed) {
   return testing_support::GeneratedDocuments(1, 4, words, seed).front();
+}
+
+// Two CAs and certificates made at test time: the server's and a client's
+// signed by "ca", a stranger's (a client certificate) signed by "other-ca".
+// Each file is <dir>/<name>.pem with its key in <dir>/<name>.key.
+std::string CertificateDirectory() {
+  static const std::string dir = [] {
+    const std::string path =
+        ::testing::TempDir() + "/server_test_certs." + std::to_string(getpid());
+    const testing_support::CommandResult made =
+        testing_support::RunCommand(absl::StrCat(
+            "{ set -e; mkdir -p '", path, "'; cd '", path, "'; ",
+            R"(ec="-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+            for ca in ca other-ca; do
+              openssl req -x509 $ec -keyout $ca.key -out $ca.pem -days 2 \
+                -subj /CN=wersa-test-$ca
+            done
+            printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' > server.ext
+            printf 'extendedKeyUsage=serverAuth\n' >> server.ext
+            printf 'extendedKeyUsage=clientAuth\n' > client.ext
+            leaf() {
+              openssl req $ec -keyout $1.key -out $1.csr -subj /CN=$1
+              openssl x509 -req -in $1.csr -CA $2.pem -CAkey $2.key \
+                -CAcreateserial -days 2 -extfile $3 -out $1.pem
+            }
+            leaf server ca server.ext
+            leaf client ca client.ext
+            leaf stranger other-ca client.ext; })"));
+    EXPECT_EQ(made.exit_code, 0) << made.output;
+    return path;
+  }();
+  return dir;
+}
+
+std::string Pem(const std::string& name) {
+  return CertificateDirectory() + "/" + name + ".pem";
+}
+std::string Key(const std::string& name) {
+  return CertificateDirectory() + "/" + name + ".key";
+}
+
+std::vector<std::string> TlsArguments() {
+  return {"--tls_cert_chain", Pem("server"), "--tls_private_key",
+          Key("server")};
+}
+
+// A stub on a connection of its own (no subchannel shared with other
+// channels of the test), plain text or TLS as `files` say.
+std::unique_ptr<v1::DocumentClassifier::Stub> OwnConnection(
+    const std::string& target, const tls::ClientFiles& files = {},
+    grpc::ChannelArguments arguments = {}) {
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      tls::MakeChannelCredentials(files);
+  EXPECT_TRUE(credentials.ok()) << credentials.status();
+  arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return v1::DocumentClassifier::NewStub(
+      grpc::CreateCustomChannel(target, *credentials, arguments));
+}
+
+grpc::Status ClassifyOn(v1::DocumentClassifier::Stub& stub,
+                        const std::string& text,
+                        v1::ClassifyResponse* response) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+  v1::ClassifyRequest request;
+  request.set_text(text);
+  return stub.Classify(&context, request, response);
 }
 
 std::vector<std::string> StartArguments(std::vector<std::string> extra = {}) {
@@ -273,6 +345,17 @@ TEST_F(ServerTest, InvalidInputGetsInvalidArgument) {
   no_ids.mutable_token_ids();
   ExpectStatus(Classify(no_ids, &response), grpc::StatusCode::INVALID_ARGUMENT,
                "document is empty");
+
+  // The limit holds for token ids as for text.
+  v1::ClassifyRequest long_ids;
+  for (int i = 0; i < 600; ++i) long_ids.mutable_token_ids()->add_ids(3);
+  long_ids.set_truncation(v1::TRUNCATION_NONE);
+  ExpectStatus(Classify(long_ids, &response),
+               grpc::StatusCode::INVALID_ARGUMENT, "over the limit of 500");
+  long_ids.set_truncation(v1::TRUNCATION_TAIL);
+  ASSERT_TRUE(Classify(long_ids, &response).ok());
+  EXPECT_EQ(response.num_tokens(), 500);
+  EXPECT_EQ(response.original_tokens(), 600);
 
   // Truncation policies at the server's limit of 500 tokens.
   for (const auto policy :
@@ -588,6 +671,213 @@ TEST_F(ServerTest, BadFlagsAndBundlesStopTheServerWithAMessage) {
   EXPECT_EQ(bad_bundle.Wait(absl::Seconds(30)), 1);
   EXPECT_THAT(absl::StrJoin(bad_bundle.Lines(), "\n"),
               HasSubstr("model_load_failed"));
+}
+
+// Over TLS the scores are those of a plain-text server; a plain-text client
+// cannot talk to a TLS server.
+TEST_F(ServerTest, TlsCallGetsThePlainTextScores) {
+  const std::string text = Text(300, 30);
+  Start();
+  v1::ClassifyResponse plain;
+  ASSERT_TRUE(ClassifyText(text, &plain).ok());
+  Start(TlsArguments());
+  EXPECT_TRUE(server_->WaitForLine(R"("security":"tls")", absl::Seconds(1)));
+  auto secure = OwnConnection(server_->target(), {Pem("ca"), "", ""});
+  v1::ClassifyResponse response;
+  const grpc::Status status = ClassifyOn(*secure, text, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.labels_size(), plain.labels_size());
+  for (int i = 0; i < plain.labels_size(); ++i) {
+    EXPECT_EQ(response.labels(i).label(), plain.labels(i).label());
+    EXPECT_NEAR(response.labels(i).score(), plain.labels(i).score(), 1e-6);
+  }
+  EXPECT_EQ(ClassifyText(text, &response).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+}
+
+// With a client CA, only clients with a certificate it signed get through;
+// refused handshakes leave the server serving the others.
+TEST_F(ServerTest, MutualTlsRefusesClientsWithoutATrustedCertificate) {
+  std::vector<std::string> arguments = TlsArguments();
+  arguments.insert(arguments.end(), {"--tls_client_ca", Pem("ca")});
+  Start(arguments);
+  EXPECT_TRUE(
+      server_->WaitForLine(R"("security":"mutual_tls")", absl::Seconds(1)));
+  auto trusted = OwnConnection(server_->target(),
+                               {Pem("ca"), Pem("client"), Key("client")});
+  v1::ClassifyResponse response;
+  grpc::Status status = ClassifyOn(*trusted, Text(100, 31), &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.labels_size(), 4);
+
+  auto anonymous = OwnConnection(server_->target(), {Pem("ca"), "", ""});
+  status = ClassifyOn(*anonymous, Text(100, 32), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << status.error_message();
+  auto stranger = OwnConnection(server_->target(),
+                                {Pem("ca"), Pem("stranger"), Key("stranger")});
+  status = ClassifyOn(*stranger, Text(100, 33), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << status.error_message();
+
+  EXPECT_EQ(server_->Wait(absl::ZeroDuration()), -1) << "still running";
+  auto again = OwnConnection(server_->target(),
+                             {Pem("ca"), Pem("client"), Key("client")});
+  status = ClassifyOn(*again, Text(100, 34), &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.labels_size(), 4);
+}
+
+TEST_F(ServerTest, BadTlsFilesStopTheServerWithAMessage) {
+  const std::string garbage = CertificateDirectory() + "/garbage.pem";
+  std::ofstream(garbage) << "not a certificate\n";
+  const struct {
+    std::vector<std::string> arguments;
+    std::string message;
+  } cases[] = {
+      {{"--tls_cert_chain", "/nonexistent/server.pem", "--tls_private_key",
+        Key("server")},
+       "--tls_cert_chain /nonexistent/server.pem: cannot read it: No such "
+       "file or directory"},
+      {{"--tls_cert_chain", garbage, "--tls_private_key", Key("server")},
+       absl::StrCat("--tls_cert_chain ", garbage,
+                    ": no PEM certificate in it")},
+      {{"--tls_cert_chain", Pem("server"), "--tls_private_key", garbage},
+       absl::StrCat("--tls_private_key ", garbage,
+                    ": no unencrypted PEM private key in it")},
+      {{"--tls_cert_chain", Pem("server"), "--tls_private_key", Key("client")},
+       "not the key of the first certificate of --tls_cert_chain"},
+      {{"--tls_private_key", Key("server")}, "given together or not at all"},
+      {{"--tls_client_ca", Pem("ca")}, "--tls_client_ca needs"},
+      {{"--tls_cert_chain", Pem("server"), "--tls_private_key", Key("server"),
+        "--tls_client_ca", garbage},
+       absl::StrCat("--tls_client_ca ", garbage, ": no PEM certificate in it")},
+  };
+  for (const auto& bad : cases) {
+    ServerProcess server(WERSA_SERVER_BINARY, StartArguments(bad.arguments));
+    EXPECT_EQ(server.Wait(absl::Seconds(30)), 1) << bad.message;
+    const std::string lines = absl::StrJoin(server.Lines(), "\n");
+    EXPECT_THAT(lines, HasSubstr(R"("event":"tls_failed")"));
+    EXPECT_THAT(lines, HasSubstr(bad.message));
+  }
+}
+
+// wersa-client and wersa-load speak mutual TLS with their --tls_* flags and
+// refuse a bad file before connecting.
+TEST_F(ServerTest, ClientProgramsUseTlsFlags) {
+  std::vector<std::string> arguments = TlsArguments();
+  arguments.insert(arguments.end(), {"--tls_client_ca", Pem("ca")});
+  Start(arguments);
+  const std::string tls_flags =
+      absl::StrCat(" --target ", server_->target(), " --tls_ca ", Pem("ca"),
+                   " --tls_cert_chain ", Pem("client"), " --tls_private_key ",
+                   Key("client"));
+  testing_support::CommandResult result = testing_support::RunCommand(
+      absl::StrCat(WERSA_CLIENT_BINARY, tls_flags, " --info"));
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("test-classifier"));
+  result = testing_support::RunCommand(absl::StrCat(
+      WERSA_LOAD_BINARY, tls_flags,
+      " --requests 2 --concurrency 1 --tokens 64 --inputs 2 --warmup 0s"));
+  EXPECT_EQ(result.exit_code, 0) << result.output;
+
+  result = testing_support::RunCommand(
+      absl::StrCat(WERSA_CLIENT_BINARY, " --target ", server_->target(),
+                   " --info --tls_ca ", Key("ca")));
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_THAT(result.output,
+              HasSubstr(absl::StrCat("--tls_ca ", Key("ca"),
+                                     ": no PEM certificate in it")));
+  result = testing_support::RunCommand(absl::StrCat(
+      WERSA_LOAD_BINARY, " --target ", server_->target(), " --tls_ca ",
+      Pem("ca"), " --tls_private_key ", Key("client")));
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("given together or not at all"));
+}
+
+// Past --max_concurrent_streams, a connection's further calls wait in the
+// client (here until their deadline) and never reach the service; another
+// connection is not held up.
+TEST_F(ServerTest, CallsPastMaxConcurrentStreamsWaitInTheClient) {
+  Start({"--max_concurrent_streams", "1"});
+  v1::ClassifyResponse response;
+  // A finished call: the client has the server's settings, limit included.
+  ASSERT_TRUE(ClassifyText(Text(50, 40), &response).ok());
+  // An upload left open holds the connection's one stream.
+  grpc::ClientContext upload_context;
+  upload_context.set_deadline(
+      absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+  v1::ClassifyResponse uploaded;
+  auto upload = stub_->ClassifyStream(&upload_context, &uploaded);
+  v1::DocumentChunk chunk;
+  chunk.mutable_options()->set_request_id("held-stream");
+  chunk.set_text(Text(100, 41));
+  ASSERT_TRUE(upload->Write(chunk));
+
+  v1::ClassifyRequest request;
+  request.set_text(Text(50, 42));
+  request.set_request_id("past-the-limit");
+  ExpectStatus(Classify(request, &response, absl::Seconds(2)),
+               grpc::StatusCode::DEADLINE_EXCEEDED, "");
+  auto other = OwnConnection(server_->target());
+  const grpc::Status other_status = ClassifyOn(*other, Text(50, 43), &response);
+  EXPECT_TRUE(other_status.ok()) << other_status.error_message();
+
+  upload->WritesDone();
+  const grpc::Status upload_status = upload->Finish();
+  ASSERT_TRUE(upload_status.ok()) << upload_status.error_message();
+  EXPECT_EQ(uploaded.request_id(), "held-stream");
+  EXPECT_EQ(uploaded.labels_size(), 4);
+  ASSERT_TRUE(ClassifyText(Text(50, 44), &response).ok())
+      << "the stream is free again";
+  for (const std::string& line : server_->Lines()) {
+    EXPECT_THAT(line, testing::Not(HasSubstr("past-the-limit")));
+  }
+}
+
+// A client that pings more often than --keepalive_min_ping_interval while the
+// server sends it nothing collects strikes; past --max_ping_strikes the
+// server sends GOAWAY "too_many_pings" and closes the connection, and the
+// client's call fails with UNAVAILABLE. Other connections carry on.
+TEST_F(ServerTest, ClientPingingTooOftenGetsUnavailable) {
+  Start({"--keepalive_min_ping_interval", "10s", "--max_ping_strikes", "2"});
+  v1::ClassifyOptions options;
+  options.set_request_id("well-behaved");
+  grpc::ClientContext good_context;
+  good_context.set_deadline(
+      absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+  v1::ClassifyResponse good_response;
+  auto good = stub_->ClassifyStream(&good_context, &good_response);
+  v1::DocumentChunk chunk;
+  *chunk.mutable_options() = options;
+  chunk.set_text(Text(100, 50));
+  ASSERT_TRUE(good->Write(chunk));
+
+  // gRPC's client pings a connection with calls at most once a second, and
+  // only with these arguments that often.
+  grpc::ChannelArguments pinging;
+  pinging.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 100);
+  pinging.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  pinging.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+  auto pinger = OwnConnection(server_->target(), {}, pinging);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+  v1::ClassifyResponse response;
+  auto upload = pinger->ClassifyStream(&context, &response);
+  options.set_request_id("pinger");
+  *chunk.mutable_options() = options;
+  ASSERT_TRUE(upload->Write(chunk));
+  // Left open, the upload gets no answer, so every ping counts.
+  const grpc::Status status = upload->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << status.error_message();
+
+  EXPECT_EQ(server_->Wait(absl::ZeroDuration()), -1) << "still running";
+  good->WritesDone();
+  const grpc::Status good_status = good->Finish();
+  ASSERT_TRUE(good_status.ok()) << good_status.error_message();
+  EXPECT_EQ(good_response.request_id(), "well-behaved");
+  EXPECT_EQ(good_response.labels_size(), 4);
 }
 
 }  // namespace
