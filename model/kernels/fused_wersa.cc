@@ -5,6 +5,10 @@
 #ifdef WERSA_CPU_KERNELS
 #include "model/kernels/cpu/wersa_kernels_cpu.h"
 #endif
+#ifdef WERSA_TORCH_CUDA
+#include "model/kernels/cuda/wersa_kernels.h"
+#include "model/kernels/fused_wersa_cuda.h"
+#endif
 
 namespace wersa::kernels {
 namespace {
@@ -93,6 +97,9 @@ bool FusedWersaSupported(const torch::Device& device, const WersaDims& dims) {
 #ifdef WERSA_CPU_KERNELS
   if (device.is_cpu()) return cpu::Supported() && cpu::SupportsDims(dims);
 #endif
+#ifdef WERSA_TORCH_CUDA
+  if (device.is_cuda()) return cuda::StagesSupport(dims);
+#endif
   return false;
 }
 
@@ -105,6 +112,11 @@ torch::Tensor FusedWersaAttention(const torch::Tensor& qkv,
               "FusedWersaAttention: no fused kernels for ", qkv.device(),
               " with head_dim ", dims.head_dim, ", ", dims.features,
               " features, ", dims.levels, " levels");
+#ifdef WERSA_TORCH_CUDA
+  if (qkv.is_cuda()) {
+    return FusedWersaAttentionCuda(qkv, gains, lengths, dims, weights);
+  }
+#endif
 #ifdef WERSA_CPU_KERNELS
   return FusedWersaAttentionCpu(qkv, gains, lengths, dims, weights);
 #else

@@ -27,6 +27,19 @@
 #include "model/predictor.h"
 #include "model/wersa_attention.h"
 
+#ifdef WERSA_TORCH_CUDA
+#include <c10/cuda/CUDACachingAllocator.h>
+#include <c10/cuda/CUDAFunctions.h>
+#include <c10/cuda/CUDAStream.h>
+#include <torch/version.h>
+
+#include <cmath>
+
+#include "model/haar.h"
+#include "model/kernels/fused_wersa.h"
+#include "model/kernels/fused_wersa_cuda.h"
+#endif
+
 namespace {
 
 // A layer's shape; the LibTorch-ops reference or the fused kernels.
@@ -169,6 +182,235 @@ std::string TakeFlag(int* argc, char** argv, const std::string& name,
 
 }  // namespace
 
+#ifdef WERSA_TORCH_CUDA
+// GPU benchmarks (docs/gpu.md), registered where LibTorch has CUDA and sees a
+// device: one layer (or attention core), batch 1, forward under
+// InferenceMode, each iteration ending in a synchronisation of the current
+// stream so that the time is the device's. peak_extra_MiB is the caching
+// allocator's peak beyond what was live before the warm-up run.
+namespace {
+
+struct CudaConfig {
+  const char* name;
+  int64_t d_model;
+  int64_t heads;
+  int64_t features;
+  int64_t levels;
+};
+
+// The shipped model's layer, and a paper-sized one (d_model 768, 12 heads,
+// 1,024 features; the paper's level count is unknown, so the shipped 3).
+constexpr CudaConfig kCudaConfigs[] = {{"shipped", 64, 2, 128, 3},
+                                       {"paper", 768, 12, 1024, 3}};
+
+void SynchronizeCuda() { c10::cuda::getCurrentCUDAStream().synchronize(); }
+
+void RunCuda(benchmark::State& state, int64_t n,
+             const std::function<torch::Tensor()>& forward) {
+  const c10::DeviceIndex device = c10::cuda::current_device();
+  namespace allocator = c10::cuda::CUDACachingAllocator;
+  // Index 0 of each StatArray is StatType::AGGREGATE (every pool together).
+  try {
+    SynchronizeCuda();
+    allocator::resetPeakStats(device);
+    const int64_t before =
+        allocator::getDeviceStats(device).allocated_bytes[0].current;
+    benchmark::DoNotOptimize(forward());  // also the warm-up
+    SynchronizeCuda();
+    const int64_t peak =
+        allocator::getDeviceStats(device).allocated_bytes[0].peak;
+    // NOLINTNEXTLINE(clang-analyzer-deadcode.DeadStores): Google Benchmark's
+    // loop idiom
+    for (auto _ : state) {
+      torch::Tensor y = forward();
+      SynchronizeCuda();
+      benchmark::DoNotOptimize(y.data_ptr());
+    }
+    state.counters["peak_extra_MiB"] =
+        static_cast<double>(peak - before) / (1 << 20);
+    state.counters["tokens_per_s"] = benchmark::Counter(
+        static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate);
+  } catch (const c10::Error& error) {
+    // Out of memory (exact attention at long n) is a result, not a crash.
+    state.SkipWithError(error.what_without_backtrace());
+  }
+}
+
+wersa::WersaAttentionOptions CudaWersaOptions(const CudaConfig& config) {
+  wersa::WersaAttentionOptions options;
+  options.d_model = config.d_model;
+  options.num_heads = config.heads;
+  options.wavelet_levels = config.levels;
+  options.random_features = config.features;
+  return options;
+}
+
+// The layer's input and lengths on the GPU, as the server would hold them.
+struct CudaInput {
+  CudaInput(const CudaConfig& config, int64_t n) {
+    torch::manual_seed(0);
+    x = torch::randn({1, n, config.d_model}, torch::kCUDA);
+    lengths =
+        torch::full({1}, n, torch::dtype(torch::kInt64).device(torch::kCUDA));
+  }
+  torch::Tensor x;
+  torch::Tensor lengths;
+};
+
+// The whole layer with LibTorch ops (WersaAttentionImpl) on the GPU.
+void BM_CudaWersaOps(benchmark::State& state, const CudaConfig& config) {
+  torch::InferenceMode inference;
+  const int64_t n = state.range(0);
+  wersa::WersaAttentionImpl layer(CudaWersaOptions(config));
+  layer.to(torch::kCUDA);
+  layer.eval();
+  const CudaInput input(config, n);
+  RunCuda(state, n, [&] { return layer.forward(input.x, input.lengths); });
+}
+
+// The layer with the fused CUDA stages in place of the attention core: the
+// q|k|v and output projections (fresh Linear modules of the layer's shapes),
+// the layer's own gate network, and its features, band scales and norm.
+void BM_CudaWersaFused(benchmark::State& state, const CudaConfig& config) {
+  torch::InferenceMode inference;
+  const int64_t n = state.range(0);
+  const wersa::WersaAttentionOptions options = CudaWersaOptions(config);
+  wersa::WersaAttentionImpl layer(options);
+  torch::nn::Linear qkv(config.d_model, 3 * config.d_model);
+  torch::nn::Linear out(config.d_model, config.d_model);
+  layer.to(torch::kCUDA);
+  qkv->to(torch::kCUDA);
+  out->to(torch::kCUDA);
+  layer.eval();
+
+  const auto parameters = layer.named_parameters();
+  const auto buffers = layer.named_buffers();
+  wersa::kernels::FusedWersaWeights weights;
+  weights.features_q = buffers["random_features_q"];
+  weights.features_k = buffers.contains("random_features_k")
+                           ? buffers["random_features_k"]
+                           : weights.features_q;
+  weights.haar_matrix = wersa::HaarBlockMatrix(
+      config.levels, torch::dtype(torch::kFloat).device(torch::kCUDA));
+  const torch::Tensor beta = torch::softplus(parameters["log_bandwidth"]) + 0.1;
+  weights.kv_scale =
+      (1.0 / std::sqrt(static_cast<double>(config.features)) / beta).square();
+  weights.norm_weight = parameters["head_norm.weight"];
+  weights.norm_bias = parameters["head_norm.bias"];
+  weights.epsilon = options.epsilon;
+  wersa::kernels::WersaDims dims;
+  dims.heads = config.heads;
+  dims.head_dim = config.d_model / config.heads;
+  dims.features = config.features;
+  dims.levels = config.levels;
+
+  const CudaInput input(config, n);
+  RunCuda(state, n, [&] {
+    return out(wersa::kernels::FusedWersaAttentionCuda(
+        qkv(input.x), layer.CoefficientGains(input.x), input.lengths, dims,
+        weights));
+  });
+}
+
+// The fused stages alone, from q|k|v and the gains to the normalised output.
+void BM_CudaWersaFusedCore(benchmark::State& state, const CudaConfig& config) {
+  torch::InferenceMode inference;
+  const int64_t n = state.range(0);
+  const int64_t block = int64_t{1} << config.levels;
+  const auto on_gpu = torch::dtype(torch::kFloat).device(torch::kCUDA);
+  torch::manual_seed(0);
+  const int64_t head_dim = config.d_model / config.heads;
+  wersa::kernels::FusedWersaWeights weights;
+  weights.features_q = torch::randn({head_dim, config.features}, on_gpu);
+  weights.features_k = weights.features_q;
+  weights.haar_matrix = wersa::HaarBlockMatrix(config.levels, on_gpu);
+  weights.kv_scale = torch::full({}, 1.0 / config.features, on_gpu);
+  weights.norm_weight = torch::ones({head_dim}, on_gpu);
+  weights.norm_bias = torch::zeros({head_dim}, on_gpu);
+  wersa::kernels::WersaDims dims;
+  dims.heads = config.heads;
+  dims.head_dim = head_dim;
+  dims.features = config.features;
+  dims.levels = config.levels;
+  const torch::Tensor qkv = torch::randn({1, n, 3 * config.d_model}, on_gpu);
+  const torch::Tensor gains =
+      torch::rand({1, (n + block - 1) / block, block}, on_gpu);
+  const torch::Tensor lengths =
+      torch::full({1}, n, torch::dtype(torch::kInt64).device(torch::kCUDA));
+  RunCuda(state, n, [&] {
+    return wersa::kernels::FusedWersaAttentionCuda(qkv, gains, lengths, dims,
+                                                   weights);
+  });
+}
+
+// Exact softmax attention (ExactAttentionImpl, the [n, n] scores written
+// out) on the GPU.
+void BM_CudaExact(benchmark::State& state, const CudaConfig& config) {
+  torch::InferenceMode inference;
+  const int64_t n = state.range(0);
+  wersa::ExactAttentionImpl layer(
+      wersa::ExactAttentionOptions{config.d_model, config.heads});
+  layer.to(torch::kCUDA);
+  layer.eval();
+  const CudaInput input(config, n);
+  RunCuda(state, n, [&] { return layer.forward(input.x, input.lengths); });
+}
+
+#if TORCH_VERSION_MAJOR >= 2
+// The strongest exact baseline: at::scaled_dot_product_attention in bf16
+// (flash attention on sm_80/sm_90), attention core only, q, k, v
+// [1, heads, n, head_dim].
+void BM_CudaSdpaBf16(benchmark::State& state, const CudaConfig& config) {
+  torch::InferenceMode inference;
+  const int64_t n = state.range(0);
+  torch::manual_seed(0);
+  const auto options = torch::dtype(torch::kBFloat16).device(torch::kCUDA);
+  const int64_t head_dim = config.d_model / config.heads;
+  const torch::Tensor q = torch::randn({1, config.heads, n, head_dim}, options);
+  const torch::Tensor k = torch::randn({1, config.heads, n, head_dim}, options);
+  const torch::Tensor v = torch::randn({1, config.heads, n, head_dim}, options);
+  RunCuda(state, n, [&] { return at::scaled_dot_product_attention(q, k, v); });
+}
+#endif
+
+void RegisterCudaBenchmarks() {
+  if (!torch::cuda::is_available()) return;
+  using Benchmark = void (*)(benchmark::State&, const CudaConfig&);
+  struct Entry {
+    const char* name;
+    Benchmark run;
+    // Exact attention's [heads, n, n] fp32 scores pass 80 GB beyond these.
+    int64_t shipped_max_n;
+    int64_t paper_max_n;
+  };
+  const Entry entries[] = {
+    {"CudaWersaOps", BM_CudaWersaOps, 131072, 131072},
+    {"CudaWersaFused", BM_CudaWersaFused, 131072, 131072},
+    {"CudaWersaFusedCore", BM_CudaWersaFusedCore, 131072, 131072},
+    {"CudaExact", BM_CudaExact, 32768, 16384},
+#if TORCH_VERSION_MAJOR >= 2
+    {"CudaSdpaBf16", BM_CudaSdpaBf16, 131072, 131072},
+#endif
+  };
+  for (const Entry& entry : entries) {
+    for (const CudaConfig& config : kCudaConfigs) {
+      const bool shipped = std::strcmp(config.name, "shipped") == 0;
+      const std::string name = std::string(entry.name) + "/" + config.name;
+      benchmark::RegisterBenchmark(
+          name.c_str(), [run = entry.run, config](
+                            benchmark::State& state) { run(state, config); })
+          ->ArgName("n")
+          ->RangeMultiplier(2)
+          ->Range(1024, shipped ? entry.shipped_max_n : entry.paper_max_n)
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime();
+    }
+  }
+}
+
+}  // namespace
+#endif  // WERSA_TORCH_CUDA
+
 int main(int argc, char** argv) {
   const auto kernels = wersa::ConfigureCpuKernels(argv);
   if (!kernels.ok()) {
@@ -212,6 +454,9 @@ int main(int argc, char** argv) {
     std::printf("no Model benchmarks: %s is not a loadable bundle\n",
                 model_dir.c_str());
   }
+#ifdef WERSA_TORCH_CUDA
+  RegisterCudaBenchmarks();
+#endif
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();
