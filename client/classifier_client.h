@@ -13,8 +13,14 @@
 namespace wersa::client {
 
 struct ChannelOptions {
+  // A gRPC target: "host:port", "dns:///name:port",
+  // "ipv4:10.0.0.1:50051,10.0.0.2:50051", ...
   std::string target = "localhost:50051";
   int max_message_bytes = 8 << 20;
+  // gRPC load-balancing policy ("round_robin") over every address the target
+  // resolves to, given as the channel's default service config; empty keeps
+  // gRPC's pick_first, which sends everything to one address.
+  std::string lb_policy;
 };
 
 std::shared_ptr<grpc::Channel> MakeChannel(const ChannelOptions& options);
