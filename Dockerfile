@@ -21,6 +21,9 @@
 #
 # scripts/check-image-recipe.sh checks that the runtime package list below
 # covers every library the built binaries load (CTest: deploy_image_recipe).
+# scripts/verify-image-recipe.sh interprets this file's CPU stages in
+# debootstrap chroots and runs the result, where there is no Docker engine
+# (docs/operations.md); keep to the instructions it interprets.
 
 ARG VARIANT=cpu
 

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "tls/credentials.h"
 
@@ -22,6 +23,12 @@ std::shared_ptr<grpc::Channel> MakeChannel(const ChannelOptions& options) {
   grpc::ChannelArguments arguments;
   arguments.SetMaxReceiveMessageSize(options.max_message_bytes);
   arguments.SetMaxSendMessageSize(options.max_message_bytes);
+  if (!options.lb_policy.empty()) {
+    // As the default service config, the form docs/operations.md gives
+    // clients: a service config the resolver publishes still overrides it.
+    arguments.SetServiceConfigJSON(absl::StrCat(
+        R"({"loadBalancingConfig":[{")", options.lb_policy, R"(":{}}]})"));
+  }
   return grpc::CreateCustomChannel(options.target, options.credentials,
                                    arguments);
 }

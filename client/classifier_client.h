@@ -16,10 +16,16 @@
 namespace wersa::client {
 
 struct ChannelOptions {
+  // A gRPC target: "host:port", "dns:///name:port",
+  // "ipv4:10.0.0.1:50051,10.0.0.2:50051", ...
   std::string target = "localhost:50051";
   int max_message_bytes = 8 << 20;
   std::shared_ptr<grpc::ChannelCredentials> credentials =
       grpc::InsecureChannelCredentials();
+  // gRPC load-balancing policy ("round_robin") over every address the target
+  // resolves to, given as the channel's default service config; empty keeps
+  // gRPC's pick_first, which sends everything to one address.
+  std::string lb_policy;
 };
 
 // The TLS flags of every client program: --tls_ca, --tls_cert_chain and

@@ -103,6 +103,23 @@ LoadStats::Report LoadStats::Finish(absl::Time from, absl::Time to) const {
   return report;
 }
 
+std::string LoadStats::RequestLog() const {
+  const std::lock_guard<std::mutex> lock(mutex_);
+  std::string out;
+  for (const Sample& s : samples_) {
+    nlohmann::json line = {
+        {"sent",
+         absl::ToDoubleSeconds(s.completed - s.latency - absl::UnixEpoch())},
+        {"completed", absl::ToDoubleSeconds(s.completed - absl::UnixEpoch())},
+        {"measured", s.measured},
+        {"target", s.target},
+        {"code", CodeName(s.code)}};
+    if (s.code != 0) line["message"] = s.message;
+    absl::StrAppend(&out, line.dump(), "\n");
+  }
+  return out;
+}
+
 nlohmann::json ToJson(const LoadStats::Report& r) {
   return {{"seconds", r.seconds},
           {"requests", r.requests},

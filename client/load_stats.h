@@ -34,11 +34,12 @@ class LoadStats {
     absl::Time completed;
     absl::Duration latency;  // from the intended send time
     int code = 0;            // gRPC status code
+    std::string message;     // the status message (errors only)
     int64_t tokens = 0;      // tokens the server read (OK only)
     absl::Duration queue, tokenize,
         inference;  // the server's breakdown (OK only)
     int batch_size = 0;
-    std::string target;
+    std::string target;  // the address sent to, or the peer that answered
   };
 
   void Record(const Sample& sample);
@@ -57,6 +58,12 @@ class LoadStats {
   };
   // The report for the measurement window [from, to).
   Report Finish(absl::Time from, absl::Time to) const;
+
+  // One JSON object per request, in completion order: "sent" and
+  // "completed" (Unix seconds), "measured", "target", "code" and, for errors,
+  // "message"; for checking when and where requests failed against outside
+  // events (a replica killed at a known time).
+  std::string RequestLog() const;
 
  private:
   mutable std::mutex mutex_;

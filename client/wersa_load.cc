@@ -7,14 +7,19 @@
 // a fixed length (--tokens), lengths drawn from a file (--length_file), or
 // the text files of a folder (--documents), joined to about --tokens tokens
 // each when given (long inputs up to 131,072 tokens). Several targets are
-// used round robin. Reports throughput, latency percentiles, status codes and
-// the server-side breakdown from the responses; --json for machines.
+// used round robin, one channel each; or, with --lb_policy, one channel
+// balances over every address its target resolves to, as a production client
+// would (a dead backend leaves gRPC's pick set, where it stays in ours).
+// Reports throughput, latency percentiles, status codes and the server-side
+// breakdown from the responses; --json for machines, --request_log for every
+// request.
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <fstream>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -42,7 +47,12 @@ using cli::FlagSpec;
 const std::vector<FlagSpec> kFlags = [] {
   std::vector<FlagSpec> flags = {
       {"target", "localhost:50051",
-       "server address; several, comma-separated, are used round robin"},
+       "server address; several, comma-separated, are used round robin (one "
+       "channel each); with --lb_policy, one gRPC target such as "
+       "ipv4:127.0.0.1:50051,127.0.0.1:50052 or dns:///name:50051"},
+      {"lb_policy", "",
+       "gRPC load-balancing policy (round_robin) of one channel to --target; "
+       "per-target counts are then by the peer that took each request"},
       {"concurrency", "1", "closed loop: requests kept in flight"},
       {"rate", "0",
        "open loop: Poisson arrivals per second (overrides --concurrency)"},
@@ -64,6 +74,9 @@ const std::vector<FlagSpec> kFlags = [] {
       {"max_message_bytes", "67108864", "client message size limit"},
       {"seed", "1", "seed for inputs and arrivals"},
       {"json", "false", "print the report as JSON"},
+      {"request_log", "",
+       "write one JSON line per request (send and completion times, target, "
+       "code, message) to this file"},
   };
   for (FlagSpec& flag : TlsFlags()) flags.push_back(std::move(flag));
   flags.push_back({"help", "false", "show this help"});
@@ -73,6 +86,9 @@ const std::vector<FlagSpec> kFlags = [] {
 struct Target {
   std::string address;
   std::unique_ptr<v1::DocumentClassifier::Stub> stub;
+  // The channel balances over several backends: the address is not where a
+  // request went, the call's peer is.
+  bool balanced = false;
 };
 
 // Issues requests with gRPC's callback API and records their outcomes.
@@ -99,7 +115,7 @@ class Load {
     target.stub->async()->Classify(
         &call->context, &inputs_[next_input_.fetch_add(1) % inputs_.size()],
         &call->response,
-        [this, call, intended, address = target.address,
+        [this, call, intended, &target,
          then = std::move(then)](grpc::Status status) {
           const absl::Time done = absl::Now();
           {
@@ -108,7 +124,9 @@ class Load {
             sample.completed = done;
             sample.latency = done - intended;
             sample.code = static_cast<int>(status.error_code());
-            sample.target = address;
+            sample.message = status.error_message();
+            sample.target =
+                target.balanced ? call->context.peer() : target.address;
             if (status.ok()) {
               const v1::Timing& timing = call->response.timing();
               sample.tokens = call->response.num_tokens();
@@ -227,16 +245,24 @@ int Run(const CommandLine& flags) {
       TlsCredentials(flags);
   if (!credentials.ok()) return Fail(credentials.status());
   std::vector<Target> targets;
-  for (const absl::string_view address :
-       absl::StrSplit(flags.String("target"), ',', absl::SkipEmpty())) {
-    ChannelOptions options;
-    options.target = std::string(address);
-    options.max_message_bytes = static_cast<int>(ints["max_message_bytes"]);
-    options.credentials = *credentials;
-    targets.push_back({std::string(address),
-                       v1::DocumentClassifier::NewStub(MakeChannel(options))});
+  const std::string& lb_policy = flags.String("lb_policy");
+  std::vector<std::string> addresses = {flags.String("target")};
+  if (lb_policy.empty()) {
+    addresses = absl::StrSplit(flags.String("target"), ',', absl::SkipEmpty());
   }
-  if (targets.empty()) return Fail(absl::InvalidArgumentError("no --target"));
+  for (const std::string& address : addresses) {
+    ChannelOptions options;
+    options.target = address;
+    options.max_message_bytes = static_cast<int>(ints["max_message_bytes"]);
+    options.lb_policy = lb_policy;
+    options.credentials = *credentials;
+    targets.push_back({address,
+                       v1::DocumentClassifier::NewStub(MakeChannel(options)),
+                       !lb_policy.empty()});
+  }
+  if (targets.empty() || targets.front().address.empty()) {
+    return Fail(absl::InvalidArgumentError("no --target"));
+  }
 
   absl::StatusOr<Inputs> inputs = absl::InvalidArgumentError("no inputs");
   const int count = static_cast<int>(ints["inputs"]);
@@ -338,12 +364,20 @@ int Run(const CommandLine& flags) {
                      measure_from)
           : stop_at;
   const LoadStats::Report report = load.stats().Finish(measure_from, end);
+  if (const std::string& path = flags.String("request_log"); !path.empty()) {
+    std::ofstream log(path);
+    log << load.stats().RequestLog();
+    if (!log.flush()) {
+      return Fail(absl::UnavailableError(absl::StrCat("cannot write ", path)));
+    }
+  }
   if (*json) {
     nlohmann::json out = ToJson(report);
     out["mode"] = *rate > 0 ? "open" : "closed";
     out["rate"] = *rate;
     out["concurrency"] = ints["concurrency"];
     out["targets"] = flags.String("target");
+    out["lb_policy"] = lb_policy;
     out["command"] = flags.invocation();
     std::printf("%s\n", out.dump(2).c_str());
   } else {

@@ -9,14 +9,21 @@
 # for what the code itself uses. Any library ldd cannot find fails too.
 #
 #   scripts/check-image-recipe.sh DOCKERFILE BINARY...
+#   scripts/check-image-recipe.sh --packages DOCKERFILE   prints the list only
+#                                 (for scripts/verify-image-recipe.sh)
 #
 # Runs on the Debian 12 machine that built the binaries (CTest:
 # deploy_image_recipe); it needs dpkg, dpkg-query, ldd and objdump.
 set -euo pipefail
 
 if [ "$#" -lt 2 ]; then
-  echo "usage: $0 DOCKERFILE BINARY..." >&2
+  echo "usage: $0 DOCKERFILE BINARY... | $0 --packages DOCKERFILE" >&2
   exit 2
+fi
+list_only=0
+if [ "$1" = "--packages" ]; then
+  list_only=1
+  shift
 fi
 dockerfile="$1"
 shift
@@ -30,6 +37,10 @@ mapfile -t named < <(awk '
 if [ "${#named[@]}" -eq 0 ]; then
   echo "check-image-recipe: no runtime packages between the markers in $dockerfile" >&2
   exit 1
+fi
+if [ "$list_only" -eq 1 ]; then
+  printf '%s\n' "${named[@]}"
+  exit 0
 fi
 declare -A is_named=([libc6]=1)
 for p in "${named[@]}"; do is_named[$p]=1; done

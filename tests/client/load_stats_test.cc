@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "client/classifier_client.h"
 
@@ -42,6 +46,34 @@ TEST(LoadStatsTest, ThroughputCountsCompletionsInsideTheWindow) {
   EXPECT_EQ(report.codes.at("OK"), 7);
   EXPECT_EQ(report.codes.at("UNAVAILABLE"), 1);
   EXPECT_EQ(report.latency.count, 8);
+}
+
+// The log keeps each request's times, target and outcome, the message for
+// errors only.
+TEST(LoadStatsTest, RequestLogHasOneLinePerRequest) {
+  const absl::Time at = absl::FromUnixMillis(1700000000250);
+  LoadStats stats;
+  stats.Record(Completed(at, false));
+  LoadStats::Sample failed = Completed(at + absl::Seconds(1), true, 14);
+  failed.target = "ipv4:127.0.0.1:50052";
+  failed.message = "Socket closed";
+  stats.Record(failed);
+
+  const std::vector<std::string> lines =
+      absl::StrSplit(stats.RequestLog(), '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u);
+  const nlohmann::json ok = nlohmann::json::parse(lines[0]);
+  EXPECT_DOUBLE_EQ(ok["sent"].get<double>(), 1700000000.150);
+  EXPECT_DOUBLE_EQ(ok["completed"].get<double>(), 1700000000.250);
+  EXPECT_EQ(ok["measured"], false);
+  EXPECT_EQ(ok["target"], "a");
+  EXPECT_EQ(ok["code"], "OK");
+  EXPECT_FALSE(ok.contains("message"));
+  const nlohmann::json error = nlohmann::json::parse(lines[1]);
+  EXPECT_EQ(error["measured"], true);
+  EXPECT_EQ(error["target"], "ipv4:127.0.0.1:50052");
+  EXPECT_EQ(error["code"], "UNAVAILABLE");
+  EXPECT_EQ(error["message"], "Socket closed");
 }
 
 TEST(LoadStatsTest, CodeNamesFollowGrpc) {
