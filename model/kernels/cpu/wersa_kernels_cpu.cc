@@ -112,20 +112,45 @@ WERSA_AVX2 inline void MicroProduct(int64_t depth, const float* a, int64_t sa,
   }
 }
 
+// MicroProduct with `rows` (1..R) rows chosen at run time.
+template <int NV, int R>
+WERSA_AVX2 inline void MicroRows(int64_t rows, int64_t depth, const float* a,
+                                 int64_t sa, int64_t sk, const float* b,
+                                 int64_t ldb, float* c, int64_t ldc,
+                                 bool accumulate) {
+  if constexpr (R > 1) {
+    if (rows < R) {
+      MicroRows<NV, R - 1>(rows, depth, a, sa, sk, b, ldb, c, ldc, accumulate);
+      return;
+    }
+  }
+  MicroProduct<R, NV>(depth, a, sa, sk, b, ldb, c, ldc, accumulate);
+}
+
 template <int AB, int NV>
 WERSA_AVX2 void BlockedProduct(int64_t rows, int64_t cols, int64_t depth,
                                const float* a, int64_t sa, int64_t sk,
                                const float* b, int64_t ldb, float* c,
                                int64_t ldc, bool accumulate) {
+  // Full blocks of AB rows; the last AB + (rows % AB) rows as two blocks of
+  // about equal size, because a block of one or two rows has too few
+  // accumulators to hide the FMA latency (32 rows: 6+6+6+6+4+4, not
+  // 6+6+6+6+6+1+1).
+  const int64_t full = rows / AB;
+  const int64_t plain = (rows % AB != 0 && full > 0) ? full - 1 : full;
+  const int64_t left = rows - plain * AB;
+  const int64_t first_part = left > AB ? (left + 1) / 2 : left;
   for (int64_t col = 0; col < cols; col += NV * kLanes) {
-    int64_t row = 0;
-    for (; row + AB <= rows; row += AB) {
+    for (int64_t row = 0; row < plain * AB; row += AB) {
       MicroProduct<AB, NV>(depth, a + row * sa, sa, sk, b + col, ldb,
                            c + row * ldc + col, ldc, accumulate);
     }
-    for (; row < rows; ++row) {
-      MicroProduct<1, NV>(depth, a + row * sa, sa, sk, b + col, ldb,
-                          c + row * ldc + col, ldc, accumulate);
+    int64_t row = plain * AB;
+    for (const int64_t part : {first_part, left - first_part}) {
+      if (part == 0) continue;
+      MicroRows<NV, AB>(part, depth, a + row * sa, sa, sk, b + col, ldb,
+                        c + row * ldc + col, ldc, accumulate);
+      row += part;
     }
   }
 }
