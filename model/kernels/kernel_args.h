@@ -28,7 +28,7 @@ struct SequenceLayout {
   int64_t batch = 0;
   const int64_t* offsets = nullptr;  // [batch]
   const int64_t* lengths = nullptr;  // [batch], each >= 1
-  int64_t max_length = 0;            // the largest of lengths
+  int64_t max_length = 0;  // at least the largest length (sizes task grids)
 };
 
 struct WersaDims {
