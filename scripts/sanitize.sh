@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Sanitizer builds and runs (not part of CI: each is a second full build).
+#
+#   scripts/sanitize.sh asan   AddressSanitizer + UndefinedBehaviorSanitizer,
+#                              every test, in build-asan/
+#   scripts/sanitize.sh tsan   ThreadSanitizer, the server tests (the batcher
+#                              runs inside them), in build-tsan/
+#
+# Extra arguments go to ctest (e.g. -R ServerTest). Exits non-zero on any
+# sanitizer report: every report aborts its process (halt_on_error), so the
+# test that triggered it fails.
+#
+# LibTorch, OpenBLAS and libgomp come from Debian uninstrumented. ASan and
+# UBSan need nothing from them; TSan cannot see the synchronisation inside
+# libgomp's thread pool, so reports whose stacks pass through those
+# libraries are suppressed (scripts/tsan.supp, which says what that costs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mode="${1:-}"
+shift || true
+case "$mode" in
+  asan)
+    flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+    targets=(all)
+    tests=()
+    export ASAN_OPTIONS="halt_on_error=1:detect_leaks=0:strict_string_checks=1:detect_stack_use_after_return=1"
+    export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1"
+    ;;
+  tsan)
+    flags="-fsanitize=thread -fno-omit-frame-pointer"
+    targets=(server_test server_metrics_test wersa-server wersa-client wersa-load)
+    tests=(-R 'ServerTest|MetricsEndpointTest')
+    export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/scripts/tsan.supp"
+    ;;
+  *)
+    echo "usage: scripts/sanitize.sh asan|tsan [ctest arguments]" >&2
+    exit 2
+    ;;
+esac
+
+if [ -z "${WERSA_ARXIV_DATA:-}" ] && [ -d ../shared/data/arxiv ]; then
+  export WERSA_ARXIV_DATA="$(cd ../shared/data/arxiv && pwd)"
+fi
+build="build-$mode"
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DWERSA_CUDA=OFF -DWERSA_BUILD_BENCHMARKS=OFF \
+  -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_C_FLAGS="$flags" \
+  -DCMAKE_EXE_LINKER_FLAGS="$flags" -DCMAKE_SHARED_LINKER_FLAGS="$flags"
+cmake --build "$build" --parallel "$(nproc)" --target "${targets[@]}"
+ctest --test-dir "$build" --output-on-failure --parallel "$(nproc)" \
+  --timeout 900 "${tests[@]}" "$@"
