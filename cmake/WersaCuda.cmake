@@ -21,4 +21,13 @@ if(WERSA_WITH_CUDA)
   enable_language(CUDA)
   find_package(CUDAToolkit REQUIRED)
 endif()
-message(STATUS "wersa: CUDA kernels ${WERSA_WITH_CUDA} (WERSA_CUDA=${WERSA_CUDA})")
+# The torch-level branch (tensors on a CUDA device) needs a LibTorch built
+# with CUDA as well: the pip PyTorch of the GPU machine, not Debian's. Its
+# TorchConfig lists c10_cuda in TORCH_CUDA_LIBRARIES (also part of
+# TORCH_LIBRARIES); Caffe2's targets define torch_cuda.
+set(WERSA_WITH_TORCH_CUDA OFF)
+if(WERSA_WITH_CUDA AND (TORCH_CUDA_LIBRARIES OR TARGET torch_cuda))
+  set(WERSA_WITH_TORCH_CUDA ON)
+endif()
+message(STATUS "wersa: CUDA kernels ${WERSA_WITH_CUDA} (WERSA_CUDA=${WERSA_CUDA}), "
+               "LibTorch CUDA branch ${WERSA_WITH_TORCH_CUDA}")
