@@ -4,10 +4,14 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cstdint>
+#include <memory>
 #include <numeric>
+#include <optional>
 #include <random>
 #include <vector>
 
+#include "model/device_memory.h"
 #include "tests/model/test_bundle.h"
 
 namespace wersa {
@@ -153,6 +157,53 @@ TEST(PredictorTest, DeviceAndThreadOptions) {
   EXPECT_EQ(torch::get_num_threads(), 2);
   EXPECT_EQ((*two)->device(), "cpu");
   torch::set_num_threads(1);
+}
+
+// The model on a GPU scores as it does on the CPU, alone and batched, and the
+// GPU's memory can be read. cuDNN's convolutions (the gate network, the
+// positional encoding) use TF32 by default; the comparison turns that off so
+// both sides compute in fp32.
+TEST(PredictorTest, CudaScoresMatchCpu) {
+  if (!torch::cuda::is_available()) {
+    GTEST_SKIP() << "no CUDA device (torch::cuda::is_available() is false)";
+  }
+  const bool tf32 = at::globalContext().allowTF32CuDNN();
+  at::globalContext().setAllowTF32CuDNN(false);
+  const ModelConfig config = SmallConfig();
+  absl::StatusOr<std::unique_ptr<Predictor>> cpu =
+      Predictor::Create(RandomBundle(config, 31), PredictorOptions{1, "cpu"});
+  absl::StatusOr<std::unique_ptr<Predictor>> gpu = Predictor::Create(
+      RandomBundle(config, 31), PredictorOptions{1, "cuda:0"});
+  ASSERT_TRUE(cpu.ok()) << cpu.status();
+  ASSERT_TRUE(gpu.ok()) << gpu.status();
+  EXPECT_EQ((*gpu)->device(), "cuda:0");
+
+  std::vector<std::vector<int32_t>> documents;
+  for (const int64_t length : {1, 7, 1000, 4096 + 5, 131072}) {
+    documents.push_back(RandomIds(length, config.vocab_size,
+                                  static_cast<uint32_t>(length)));
+  }
+  const auto batched = (*gpu)->Predict(documents);
+  ASSERT_TRUE(batched.ok()) << batched.status();
+  for (size_t i = 0; i < documents.size(); ++i) {
+    const auto on_cpu = (*cpu)->Predict({documents[i]});
+    const auto on_gpu = (*gpu)->Predict({documents[i]});
+    ASSERT_TRUE(on_cpu.ok()) << on_cpu.status();
+    ASSERT_TRUE(on_gpu.ok()) << on_gpu.status();
+    for (size_t label = 0; label < (*on_cpu)[0].size(); ++label) {
+      EXPECT_NEAR((*on_gpu)[0][label], (*on_cpu)[0][label], 1e-4)
+          << "document of " << documents[i].size() << " tokens, label "
+          << label;
+      EXPECT_NEAR((*batched)[i][label], (*on_gpu)[0][label], 1e-5)
+          << "document of " << documents[i].size()
+          << " tokens batched with the others, label " << label;
+    }
+  }
+  const std::optional<DeviceMemory> memory = ReadDeviceMemory("cuda:0");
+  ASSERT_TRUE(memory.has_value());
+  EXPECT_GT(memory->reserved_bytes, 0);
+  EXPECT_GE(memory->reserved_bytes, memory->allocated_bytes);
+  at::globalContext().setAllowTF32CuDNN(tf32);
 }
 
 }  // namespace
