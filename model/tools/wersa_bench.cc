@@ -33,8 +33,6 @@
 #include <c10/cuda/CUDAStream.h>
 #include <torch/version.h>
 
-#include <cmath>
-
 #include "model/haar.h"
 #include "model/kernels/fused_wersa.h"
 #include "model/kernels/fused_wersa_cuda.h"
@@ -236,20 +234,24 @@ void RunCuda(benchmark::State& state, int64_t n,
   }
 }
 
-wersa::WersaAttentionOptions CudaWersaOptions(const CudaConfig& config) {
+wersa::WersaAttentionOptions CudaWersaOptions(const CudaConfig& config,
+                                              bool fused) {
   wersa::WersaAttentionOptions options;
   options.d_model = config.d_model;
   options.num_heads = config.heads;
   options.wavelet_levels = config.levels;
   options.random_features = config.features;
+  options.fused_kernels = fused;
   return options;
 }
 
 // The layer's input and lengths on the GPU, as the server would hold them.
 struct CudaInput {
-  CudaInput(const CudaConfig& config, int64_t n) {
+  CudaInput(const CudaConfig& config, int64_t n,
+            torch::ScalarType dtype = torch::kFloat32) {
     torch::manual_seed(0);
-    x = torch::randn({1, n, config.d_model}, torch::kCUDA);
+    x = torch::randn({1, n, config.d_model},
+                     torch::dtype(dtype).device(torch::kCUDA));
     lengths =
         torch::full({1}, n, torch::dtype(torch::kInt64).device(torch::kCUDA));
   }
@@ -257,59 +259,26 @@ struct CudaInput {
   torch::Tensor lengths;
 };
 
-// The whole layer with LibTorch ops (WersaAttentionImpl) on the GPU.
-void BM_CudaWersaOps(benchmark::State& state, const CudaConfig& config) {
+// The whole WERSA layer (projections, gate network, attention, output
+// projection) on the GPU: "Ops" with the LibTorch-ops attention, "Fused"
+// with the fused CUDA stages, as inference runs it.
+void BM_CudaWersa(benchmark::State& state, const CudaConfig& config,
+                  bool fused) {
   torch::InferenceMode inference;
   const int64_t n = state.range(0);
-  wersa::WersaAttentionImpl layer(CudaWersaOptions(config));
+  wersa::WersaAttentionImpl layer(CudaWersaOptions(config, fused));
   layer.to(torch::kCUDA);
   layer.eval();
   const CudaInput input(config, n);
   RunCuda(state, n, [&] { return layer.forward(input.x, input.lengths); });
 }
 
-// The layer with the fused CUDA stages in place of the attention core: the
-// q|k|v and output projections (fresh Linear modules of the layer's shapes),
-// the layer's own gate network, and its features, band scales and norm.
+void BM_CudaWersaOps(benchmark::State& state, const CudaConfig& config) {
+  BM_CudaWersa(state, config, /*fused=*/false);
+}
+
 void BM_CudaWersaFused(benchmark::State& state, const CudaConfig& config) {
-  torch::InferenceMode inference;
-  const int64_t n = state.range(0);
-  const wersa::WersaAttentionOptions options = CudaWersaOptions(config);
-  wersa::WersaAttentionImpl layer(options);
-  torch::nn::Linear qkv(config.d_model, 3 * config.d_model);
-  torch::nn::Linear out(config.d_model, config.d_model);
-  layer.to(torch::kCUDA);
-  qkv->to(torch::kCUDA);
-  out->to(torch::kCUDA);
-  layer.eval();
-
-  const auto parameters = layer.named_parameters();
-  const auto buffers = layer.named_buffers();
-  wersa::kernels::FusedWersaWeights weights;
-  weights.features_q = buffers["random_features_q"];
-  weights.features_k = buffers.contains("random_features_k")
-                           ? buffers["random_features_k"]
-                           : weights.features_q;
-  weights.haar_matrix = wersa::HaarBlockMatrix(
-      config.levels, torch::dtype(torch::kFloat).device(torch::kCUDA));
-  const torch::Tensor beta = torch::softplus(parameters["log_bandwidth"]) + 0.1;
-  weights.kv_scale =
-      (1.0 / std::sqrt(static_cast<double>(config.features)) / beta).square();
-  weights.norm_weight = parameters["head_norm.weight"];
-  weights.norm_bias = parameters["head_norm.bias"];
-  weights.epsilon = options.epsilon;
-  wersa::kernels::WersaDims dims;
-  dims.heads = config.heads;
-  dims.head_dim = config.d_model / config.heads;
-  dims.features = config.features;
-  dims.levels = config.levels;
-
-  const CudaInput input(config, n);
-  RunCuda(state, n, [&] {
-    return out(wersa::kernels::FusedWersaAttentionCuda(
-        qkv(input.x), layer.CoefficientGains(input.x), input.lengths, dims,
-        weights));
-  });
+  BM_CudaWersa(state, config, /*fused=*/true);
 }
 
 // The fused stages alone, from q|k|v and the gains to the normalised output.
@@ -358,7 +327,7 @@ void BM_CudaExact(benchmark::State& state, const CudaConfig& config) {
 
 #if TORCH_VERSION_MAJOR >= 2
 // The strongest exact baseline: at::scaled_dot_product_attention in bf16
-// (flash attention on sm_80/sm_90), attention core only, q, k, v
+// (FlashAttention on sm_80/sm_90), attention core only, q, k, v
 // [1, heads, n, head_dim].
 void BM_CudaSdpaBf16(benchmark::State& state, const CudaConfig& config) {
   torch::InferenceMode inference;
@@ -371,10 +340,50 @@ void BM_CudaSdpaBf16(benchmark::State& state, const CudaConfig& config) {
   const torch::Tensor v = torch::randn({1, config.heads, n, head_dim}, options);
   RunCuda(state, n, [&] { return at::scaled_dot_product_attention(q, k, v); });
 }
+
+// A whole exact-attention layer as a bf16 model would run it, to set against
+// the WERSA layer: the q|k|v projection, SDPA and the output projection, all
+// in bf16.
+void BM_CudaSdpaBf16Layer(benchmark::State& state, const CudaConfig& config) {
+  torch::InferenceMode inference;
+  const int64_t n = state.range(0);
+  torch::nn::Linear qkv(config.d_model, 3 * config.d_model);
+  torch::nn::Linear out(config.d_model, config.d_model);
+  qkv->to(torch::kCUDA, torch::kBFloat16);
+  out->to(torch::kCUDA, torch::kBFloat16);
+  const CudaInput input(config, n, torch::kBFloat16);
+  const int64_t head_dim = config.d_model / config.heads;
+  RunCuda(state, n, [&] {
+    const std::vector<torch::Tensor> q_k_v =
+        qkv(input.x)
+            .view({1, n, 3, config.heads, head_dim})
+            .permute({2, 0, 3, 1, 4})
+            .unbind(0);
+    return out(at::scaled_dot_product_attention(q_k_v[0], q_k_v[1], q_k_v[2])
+                   .transpose(1, 2)
+                   .reshape({1, n, config.d_model}));
+  });
+}
 #endif
 
-void RegisterCudaBenchmarks() {
-  if (!torch::cuda::is_available()) return;
+// The shipped model's whole encoder on the GPU through the Predictor, as the
+// server runs it with --device=cuda:0: one document of n random token ids,
+// host ids in, host scores out.
+void BM_CudaModel(benchmark::State& state, wersa::Predictor* predictor) {
+  const int64_t n = state.range(0);
+  torch::manual_seed(0);
+  const torch::Tensor ids =
+      torch::randint(predictor->bundle().config.vocab_size, {n}, torch::kInt32);
+  const std::vector<std::vector<int32_t>> documents = {std::vector<int32_t>(
+      ids.data_ptr<int32_t>(), ids.data_ptr<int32_t>() + n)};
+  RunCuda(state, n, [&] {
+    const auto scores = predictor->Predict(documents);
+    TORCH_CHECK(scores.ok(), "Predict failed: ", scores.status().ToString());
+    return torch::tensor((*scores)[0]);
+  });
+}
+
+void RegisterCudaBenchmarks(wersa::Predictor* model) {
   using Benchmark = void (*)(benchmark::State&, const CudaConfig&);
   struct Entry {
     const char* name;
@@ -390,6 +399,7 @@ void RegisterCudaBenchmarks() {
     {"CudaExact", BM_CudaExact, 32768, 16384},
 #if TORCH_VERSION_MAJOR >= 2
     {"CudaSdpaBf16", BM_CudaSdpaBf16, 131072, 131072},
+    {"CudaSdpaBf16Layer", BM_CudaSdpaBf16Layer, 131072, 131072},
 #endif
   };
   for (const Entry& entry : entries) {
@@ -405,6 +415,15 @@ void RegisterCudaBenchmarks() {
           ->Unit(benchmark::kMillisecond)
           ->UseRealTime();
     }
+  }
+  if (model != nullptr) {
+    benchmark::RegisterBenchmark("CudaModel", BM_CudaModel, model)
+        ->ArgName("n")
+        ->Arg(4096)
+        ->Arg(16384)
+        ->Arg(131072)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
   }
 }
 
@@ -455,7 +474,15 @@ int main(int argc, char** argv) {
                 model_dir.c_str());
   }
 #ifdef WERSA_TORCH_CUDA
-  RegisterCudaBenchmarks();
+  std::unique_ptr<wersa::Predictor> cuda_model;
+  if (torch::cuda::is_available()) {
+    if (auto bundle = wersa::LoadBundle(model_dir); bundle.ok()) {
+      auto created = wersa::Predictor::Create(
+          *std::move(bundle), wersa::PredictorOptions{threads, "cuda:0"});
+      if (created.ok()) cuda_model = *std::move(created);
+    }
+    RegisterCudaBenchmarks(cuda_model.get());
+  }
 #endif
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
