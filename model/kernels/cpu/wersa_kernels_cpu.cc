@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "model/kernels/cpu/product.h"
+
 // Every function that executes vector instructions carries this attribute
 // and runs only after Supported() said yes, so the library still loads and
 // falls back to the LibTorch-ops reference on x86-64 CPUs without AVX2.
@@ -77,98 +79,6 @@ WERSA_AVX2 inline float HorizontalSum(__m256 v) {
       _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   const __m128 quad = _mm_add_ps(pair, _mm_movehl_ps(pair, pair));
   return _mm_cvtss_f32(_mm_add_ss(quad, _mm_movehdup_ps(quad)));
-}
-
-// The register-blocked product every stage is made of:
-//   C[i][0 : 8 NV] (+)= sum_k A[i sa + k sk] B[k ldb + 0 : 8 NV],  i < AB,
-// with AB x NV accumulators held in registers across the k loop.
-template <int AB, int NV>
-WERSA_AVX2 inline void MicroProduct(int64_t depth, const float* a, int64_t sa,
-                                    int64_t sk, const float* b, int64_t ldb,
-                                    float* c, int64_t ldc, bool accumulate) {
-  __m256 acc[AB][NV];
-  for (int i = 0; i < AB; ++i) {
-    for (int v = 0; v < NV; ++v) {
-      acc[i][v] = accumulate ? _mm256_loadu_ps(c + i * ldc + v * kLanes)
-                             : _mm256_setzero_ps();
-    }
-  }
-  for (int64_t k = 0; k < depth; ++k) {
-    __m256 bv[NV];
-    for (int v = 0; v < NV; ++v) {
-      bv[v] = _mm256_loadu_ps(b + k * ldb + v * kLanes);
-    }
-    for (int i = 0; i < AB; ++i) {
-      const __m256 av = _mm256_broadcast_ss(a + i * sa + k * sk);
-      for (int v = 0; v < NV; ++v) {
-        acc[i][v] = _mm256_fmadd_ps(av, bv[v], acc[i][v]);
-      }
-    }
-  }
-  for (int i = 0; i < AB; ++i) {
-    for (int v = 0; v < NV; ++v) {
-      _mm256_storeu_ps(c + i * ldc + v * kLanes, acc[i][v]);
-    }
-  }
-}
-
-// MicroProduct with `rows` (1..R) rows chosen at run time.
-template <int NV, int R>
-WERSA_AVX2 inline void MicroRows(int64_t rows, int64_t depth, const float* a,
-                                 int64_t sa, int64_t sk, const float* b,
-                                 int64_t ldb, float* c, int64_t ldc,
-                                 bool accumulate) {
-  if constexpr (R > 1) {
-    if (rows < R) {
-      MicroRows<NV, R - 1>(rows, depth, a, sa, sk, b, ldb, c, ldc, accumulate);
-      return;
-    }
-  }
-  MicroProduct<R, NV>(depth, a, sa, sk, b, ldb, c, ldc, accumulate);
-}
-
-template <int AB, int NV>
-WERSA_AVX2 void BlockedProduct(int64_t rows, int64_t cols, int64_t depth,
-                               const float* a, int64_t sa, int64_t sk,
-                               const float* b, int64_t ldb, float* c,
-                               int64_t ldc, bool accumulate) {
-  // Full blocks of AB rows; the last AB + (rows % AB) rows as two blocks of
-  // about equal size, because a block of one or two rows has too few
-  // accumulators to hide the FMA latency (32 rows: 6+6+6+6+4+4, not
-  // 6+6+6+6+6+1+1).
-  const int64_t full = rows / AB;
-  const int64_t plain = (rows % AB != 0 && full > 0) ? full - 1 : full;
-  const int64_t left = rows - plain * AB;
-  const int64_t first_part = left > AB ? (left + 1) / 2 : left;
-  for (int64_t col = 0; col < cols; col += NV * kLanes) {
-    for (int64_t row = 0; row < plain * AB; row += AB) {
-      MicroProduct<AB, NV>(depth, a + row * sa, sa, sk, b + col, ldb,
-                           c + row * ldc + col, ldc, accumulate);
-    }
-    int64_t row = plain * AB;
-    for (const int64_t part : {first_part, left - first_part}) {
-      if (part == 0) continue;
-      MicroRows<NV, AB>(part, depth, a + row * sa, sa, sk, b + col, ldb,
-                        c + row * ldc + col, ldc, accumulate);
-      row += part;
-    }
-  }
-}
-
-// C[rows][cols] (+)= A B with A[i][k] = a[i sa + k sk] and B [depth][cols]
-// row-major; cols a multiple of 8. Twelve accumulators: Zen 3 and Skylake
-// keep 8 FMAs in flight (latency 4, two pipes), and 12 of the 16 vector
-// registers leave room for the B vectors and a broadcast.
-WERSA_AVX2 void Product(int64_t rows, int64_t cols, int64_t depth,
-                        const float* a, int64_t sa, int64_t sk, const float* b,
-                        int64_t ldb, float* c, int64_t ldc, bool accumulate) {
-  if ((cols / kLanes) % 2 == 0) {
-    BlockedProduct<6, 2>(rows, cols, depth, a, sa, sk, b, ldb, c, ldc,
-                         accumulate);
-  } else {
-    BlockedProduct<12, 1>(rows, cols, depth, a, sa, sk, b, ldb, c, ldc,
-                          accumulate);
-  }
 }
 
 WERSA_AVX2 void ReluInPlace(float* x, int64_t count) {
