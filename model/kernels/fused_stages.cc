@@ -29,8 +29,9 @@ FusedStages PrepareFusedStages(const torch::Tensor& qkv,
   const int64_t n = qkv.size(1);
   TORCH_CHECK(gains.dim() == 3 && gains.size(0) == batch &&
                   gains.size(1) * block >= n && gains.size(2) == block,
-              "FusedWersaAttention: gains must be [", batch, ", >= ",
-              (n + block - 1) / block, ", ", block, "], got ", gains.sizes());
+              "FusedWersaAttention: gains must be [", batch,
+              ", >= ", (n + block - 1) / block, ", ", block, "], got ",
+              gains.sizes());
   TORCH_CHECK(lengths.dim() == 1 && lengths.size(0) == batch,
               "FusedWersaAttention: lengths must be [", batch, "], got ",
               lengths.sizes());
@@ -67,10 +68,10 @@ FusedStages PrepareFusedStages(const torch::Tensor& qkv,
   const torch::TensorOptions floats = stages.qkv.options();
   // Stages (b) and (c) read only the rows that (a) wrote.
   stages.filtered = torch::empty({batch, n, 2 * d_model}, floats);
-  stages.kv = torch::empty({batch, dims.heads, dims.features, dims.head_dim + 1},
-                           floats);
+  stages.kv = torch::empty(
+      {batch, dims.heads, dims.features, dims.head_dim + 1}, floats);
   stages.out = zero_out ? torch::zeros({batch, n, d_model}, floats)
-                            : torch::empty({batch, n, d_model}, floats);
+                        : torch::empty({batch, n, d_model}, floats);
 
   const SequenceLayout layout{batch, stages.offsets.data_ptr<int64_t>(),
                               stages.lengths.data_ptr<int64_t>(), max_length};

@@ -84,8 +84,7 @@ class FusedKernelsTest : public testing::TestWithParam<std::string> {
                            : "this build has no CUDA branch (LibTorch without "
                              "CUDA, or no nvcc at configure time)");
     }
-    const double tolerance =
-        device.is_cuda() ? kCudaTolerance : kCpuTolerance;
+    const double tolerance = device.is_cuda() ? kCudaTolerance : kCpuTolerance;
     WersaAttention reference = MakeLayer(shape, /*fused=*/false, device);
     WersaAttention fused = MakeLayer(shape, /*fused=*/true, device);
     int64_t n = 0;
@@ -109,10 +108,10 @@ class FusedKernelsTest : public testing::TestWithParam<std::string> {
       const double error = (a - e).abs().max().item<double>();
       const double scale = e.abs().max().item<double>();
       // The measured error, for docs/gpu.md and docs/benchmarks.md.
-      std::printf("[ measured ] %s length %lld: max |fused - reference| = "
-                  "%.3g, max |reference| = %.3g\n",
-                  GetParam().c_str(), static_cast<long long>(lengths[b]),
-                  error, scale);
+      std::printf(
+          "[ measured ] %s length %lld: max |fused - reference| = "
+          "%.3g, max |reference| = %.3g\n",
+          GetParam().c_str(), static_cast<long long>(lengths[b]), error, scale);
       EXPECT_LE(error, tolerance * std::max(1.0, scale))
           << "sequence " << b << " of length " << lengths[b]
           << ": max |fused - reference| = " << error

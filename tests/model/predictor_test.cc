@@ -180,8 +180,8 @@ TEST(PredictorTest, CudaScoresMatchCpu) {
 
   std::vector<std::vector<int32_t>> documents;
   for (const int64_t length : {1, 7, 1000, 4096 + 5, 131072}) {
-    documents.push_back(RandomIds(length, config.vocab_size,
-                                  static_cast<uint32_t>(length)));
+    documents.push_back(
+        RandomIds(length, config.vocab_size, static_cast<uint32_t>(length)));
   }
   const auto batched = (*gpu)->Predict(documents);
   ASSERT_TRUE(batched.ok()) << batched.status();
