@@ -8,6 +8,7 @@
 #include "model/depthwise_conv.h"
 #include "model/haar.h"
 #include "model/kernels/fused_wersa.h"
+#include "model/kernels/linear.h"
 
 namespace wersa {
 namespace {
@@ -178,8 +179,8 @@ torch::Tensor WersaAttentionImpl::forward(const torch::Tensor& x,
   const int64_t d_head = d / heads;
   const bool has_padding = (lengths < n).any().item<bool>();
 
-  const torch::Tensor qkv = qkv_(x);
   if (UseFusedKernels(x)) {
+    const torch::Tensor qkv = kernels::InferenceLinear(qkv_, x);
     const torch::Tensor gains =
         CoefficientGains(has_padding ? ZeroPastLengths(x, lengths) : x);
     kernels::FusedWersaWeights weights;
@@ -191,9 +192,11 @@ torch::Tensor WersaAttentionImpl::forward(const torch::Tensor& x,
     weights.norm_bias = head_norm_->bias;
     weights.norm_epsilon = head_norm_->options.eps();
     weights.epsilon = options_.epsilon;
-    return out_(kernels::FusedWersaAttention(qkv, gains, lengths, KernelDims(),
-                                             weights));
+    return kernels::InferenceLinear(
+        out_, kernels::FusedWersaAttention(qkv, gains, lengths, KernelDims(),
+                                           weights));
   }
+  const torch::Tensor qkv = qkv_(x);
   torch::Tensor qk = torch::gelu(qkv.narrow(-1, 0, 2 * d));
   if (has_padding) qk = ZeroPastLengths(qk, lengths);
   const torch::Tensor gains =

@@ -21,6 +21,19 @@ void FilterQueryKey(const FilterArgs& args);
 void ReduceKeyValue(const ReduceArgs& args);
 void AttendQuery(const AttendArgs& args);
 
+// Whether Linear takes these sizes on this CPU: AVX-512F (where its product
+// beats the BLAS's AVX2 kernels), out_features a multiple of 16.
+bool LinearSupported(int64_t in_features, int64_t out_features);
+
+// y[r][:] = bias + x[r][:] W^T for r < rows: x [rows][in_features],
+// weight_t = W^T [in_features][out_features], bias [out_features] or
+// nullptr, y [rows][out_features], all row-major. Parallel over rows; each
+// output is bias plus one FMA chain in input order, so results do not
+// depend on the thread count. Needs LinearSupported.
+void Linear(const float* x, int64_t rows, int64_t in_features,
+            const float* weight_t, const float* bias, int64_t out_features,
+            float* y);
+
 // Depthwise convolution along the token axis, channels last:
 // out[b][t][c] = bias[c] + sum_j weight[c][j] x[b][t * stride + j - K/2][c],
 // x zero outside [0, n). x [batch, n, channels]; out [batch, ceil(n /
