@@ -107,19 +107,19 @@ int64_t WersaAttentionImpl::ChunkTokens(int64_t batch) const {
   return std::max(kMinChunkTokens, kChunkFeatureElements / per_token);
 }
 
-kernels::WersaDims WersaAttentionImpl::KernelDims() const {
+kernels::WersaDims KernelDimsOf(const WersaAttentionOptions& options) {
   kernels::WersaDims dims;
-  dims.heads = options_.num_heads;
-  dims.head_dim = options_.d_model / options_.num_heads;
-  dims.features = options_.random_features;
-  dims.levels = options_.wavelet_levels;
+  dims.heads = options.num_heads;
+  dims.head_dim = options.d_model / options.num_heads;
+  dims.features = options.random_features;
+  dims.levels = options.wavelet_levels;
   return dims;
 }
 
 bool WersaAttentionImpl::UseFusedKernels(const torch::Tensor& x) const {
   return options_.fused_kernels && !is_training() &&
          !torch::GradMode::is_enabled() &&
-         kernels::FusedWersaSupported(x.device(), KernelDims());
+         kernels::FusedWersaSupported(x.device(), KernelDimsOf(options_));
 }
 
 torch::Tensor WersaAttentionImpl::FeatureScale() const {
@@ -193,8 +193,8 @@ torch::Tensor WersaAttentionImpl::forward(const torch::Tensor& x,
     weights.norm_epsilon = head_norm_->options.eps();
     weights.epsilon = options_.epsilon;
     return kernels::InferenceLinear(
-        out_, kernels::FusedWersaAttention(qkv, gains, lengths, KernelDims(),
-                                           weights));
+        out_, kernels::FusedWersaAttention(qkv, gains, lengths,
+                                           KernelDimsOf(options_), weights));
   }
   const torch::Tensor qkv = qkv_(x);
   torch::Tensor qk = torch::gelu(qkv.narrow(-1, 0, 2 * d));

@@ -29,6 +29,9 @@ struct WersaAttentionOptions {
   bool fused_kernels = true;
 };
 
+// The sizes the fused kernels see for a layer with these options.
+kernels::WersaDims KernelDimsOf(const WersaAttentionOptions& options);
+
 // Wavelet-Enhanced Random Spectral Attention, non-causal (docs/wersa-spec.md,
 // with the decisions of docs/model.md): GELU on q and k, an L-level Haar
 // transform of both whose bands are scaled by content-adaptive gates, random
@@ -57,7 +60,6 @@ class WersaAttentionImpl : public AttentionLayerImpl {
   torch::Tensor LinearAttention(const torch::Tensor& q, const torch::Tensor& k,
                                 const torch::Tensor& v);
   int64_t ChunkTokens(int64_t batch) const;
-  kernels::WersaDims KernelDims() const;
   bool UseFusedKernels(const torch::Tensor& x) const;
   torch::Tensor FeatureScale() const;
 

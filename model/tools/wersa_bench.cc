@@ -136,14 +136,21 @@ void RegisterBenchmarks(wersa::TrackingCpuAllocator& tracker) {
 
 // A model bundle's whole encoder through the Predictor, as the server runs
 // it: one document of n random token ids.
+// One document of n random token ids of the predictor's vocabulary.
+std::vector<std::vector<int32_t>> RandomDocument(
+    const wersa::Predictor& predictor, int64_t n) {
+  torch::manual_seed(0);
+  const torch::Tensor ids =
+      torch::randint(predictor.bundle().config.vocab_size, {n}, torch::kInt32);
+  return {std::vector<int32_t>(ids.data_ptr<int32_t>(),
+                               ids.data_ptr<int32_t>() + n)};
+}
+
 void BM_Model(benchmark::State& state, wersa::TrackingCpuAllocator& tracker,
               wersa::Predictor* predictor) {
   const int64_t n = state.range(0);
-  torch::manual_seed(0);
-  const torch::Tensor ids =
-      torch::randint(predictor->bundle().config.vocab_size, {n}, torch::kInt32);
-  const std::vector<std::vector<int32_t>> documents = {std::vector<int32_t>(
-      ids.data_ptr<int32_t>(), ids.data_ptr<int32_t>() + n)};
+  const std::vector<std::vector<int32_t>> documents =
+      RandomDocument(*predictor, n);
   tracker.ResetPeak();
   const int64_t before = tracker.current_bytes();
   if (!predictor->Predict(documents).ok()) {  // also the warm-up
@@ -371,11 +378,8 @@ void BM_CudaSdpaBf16Layer(benchmark::State& state, const CudaConfig& config) {
 // host ids in, host scores out.
 void BM_CudaModel(benchmark::State& state, wersa::Predictor* predictor) {
   const int64_t n = state.range(0);
-  torch::manual_seed(0);
-  const torch::Tensor ids =
-      torch::randint(predictor->bundle().config.vocab_size, {n}, torch::kInt32);
-  const std::vector<std::vector<int32_t>> documents = {std::vector<int32_t>(
-      ids.data_ptr<int32_t>(), ids.data_ptr<int32_t>() + n)};
+  const std::vector<std::vector<int32_t>> documents =
+      RandomDocument(*predictor, n);
   RunCuda(state, n, [&] {
     const auto scores = predictor->Predict(documents);
     TORCH_CHECK(scores.ok(), "Predict failed: ", scores.status().ToString());

@@ -34,25 +34,24 @@ struct LayerShape {
   int64_t levels;
 };
 
-kernels::WersaDims DimsOf(const LayerShape& shape) {
-  kernels::WersaDims dims;
-  dims.heads = shape.heads;
-  dims.head_dim = shape.d_model / shape.heads;
-  dims.features = shape.features;
-  dims.levels = shape.levels;
-  return dims;
-}
-
-WersaAttention MakeLayer(const LayerShape& shape, bool fused,
-                         const torch::Device& device) {
+WersaAttentionOptions OptionsOf(const LayerShape& shape, bool fused) {
   WersaAttentionOptions options;
   options.d_model = shape.d_model;
   options.num_heads = shape.heads;
   options.random_features = shape.features;
   options.wavelet_levels = shape.levels;
   options.fused_kernels = fused;
+  return options;
+}
+
+kernels::WersaDims DimsOf(const LayerShape& shape) {
+  return KernelDimsOf(OptionsOf(shape, /*fused=*/true));
+}
+
+WersaAttention MakeLayer(const LayerShape& shape, bool fused,
+                         const torch::Device& device) {
   torch::manual_seed(7);  // the same weights for both layers
-  WersaAttention layer(options);
+  WersaAttention layer(OptionsOf(shape, fused));
   // Band scales of both signs and a bandwidth away from its start, so every
   // band and the feature constant matter.
   torch::NoGradGuard no_grad;
