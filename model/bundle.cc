@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "model/zip_container.h"
 
 namespace wersa {
 namespace {
@@ -111,6 +112,11 @@ std::vector<std::pair<std::string, torch::Tensor>> NamedState(
 }
 
 absl::Status LoadWeights(const std::string& bytes, Encoder& encoder) {
+  // LibTorch's zip reader trusts the container's offsets (and reads out of
+  // bounds on some truncated files): it only sees a consistent archive.
+  if (absl::Status container = ValidateZipContainer(bytes); !container.ok()) {
+    return container;
+  }
   c10::IValue archive;
   try {
     archive = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
