@@ -5,16 +5,15 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <nlohmann/json.hpp>
-#include <set>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/strip.h"
+#include "model/labels.h"
 #include "model/zip_container.h"
 
 namespace wersa {
@@ -70,32 +69,6 @@ absl::Status WriteFileAtomically(const fs::path& file, const char* data,
         absl::StrCat(file.string(), ": rename failed: ", error.message()));
   }
   return absl::OkStatus();
-}
-
-absl::StatusOr<std::vector<std::string>> ParseLabels(const std::string& text,
-                                                     int64_t expected) {
-  std::vector<std::string> labels;
-  std::set<std::string> seen;
-  std::istringstream lines(text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    const std::string label(absl::StripSuffix(line, "\r"));
-    if (label.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("line ", labels.size() + 1, " is empty"));
-    }
-    if (!seen.insert(label).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("label '", label, "' appears twice"));
-    }
-    labels.push_back(label);
-  }
-  if (static_cast<int64_t>(labels.size()) != expected) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("has ", labels.size(),
-                     " labels, config.json num_labels is ", expected));
-  }
-  return labels;
 }
 
 // All parameters and buffers of the encoder, by their module path.
