@@ -211,6 +211,21 @@ absl::Status SaveBundle(const ModelBundle& bundle,
                                                    " labels for num_labels ",
                                                    bundle.config.num_labels));
   }
+  // Only labels that LoadBundle reads back as they are.
+  for (size_t i = 0; i < bundle.labels.size(); ++i) {
+    if (absl::Status valid = ValidateLabel(bundle.labels[i]); !valid.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("labels: label ", i + 1, " ", valid.message()));
+    }
+  }
+  const std::string labels =
+      absl::StrCat(absl::StrJoin(bundle.labels, "\n"), "\n");
+  if (absl::StatusOr<std::vector<std::string>> parsed =
+          ParseLabels(labels, bundle.config.num_labels);
+      !parsed.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("labels: ", parsed.status().message()));
+  }
   const fs::path dir(directory);
   std::error_code error;
   fs::create_directories(dir, error);
@@ -232,8 +247,6 @@ absl::Status SaveBundle(const ModelBundle& bundle,
   }
 
   const std::string config = SerializeModelConfig(bundle.config);
-  const std::string labels =
-      absl::StrCat(absl::StrJoin(bundle.labels, "\n"), "\n");
   const std::string& tokenizer = bundle.tokenizer.model_proto();
   struct File {
     const char* name;

@@ -248,6 +248,19 @@ TEST(BundleTest, DuplicateOrEmptyLabels) {
               HasSubstr("line 2 is empty"));
 }
 
+TEST(BundleTest, SaveRefusesLabelsItCouldNotReadBack) {
+  ModelBundle bundle = RandomBundle(SmallConfig(), 21);
+  bundle.labels[1] = "b\r";
+  absl::Status status = SaveBundle(bundle, TemporaryDirectory("bundle"));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("labels: label 2 holds the control character 0x0D"));
+  bundle.labels[1] = bundle.labels[0];
+  status = SaveBundle(bundle, TemporaryDirectory("bundle"));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("appears twice"));
+}
+
 TEST(BundleTest, VocabularyDisagreesWithConfig) {
   ModelConfig config = SmallConfig();
   const std::string dir = SavedBundle(config, "bundle");
