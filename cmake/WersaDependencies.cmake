@@ -1,5 +1,8 @@
 # Finds the libraries every build needs; docs/toolchain.md says how each is found.
-find_package(Torch REQUIRED)
+# The fuzzer build (cmake/WersaFuzz.cmake) has no LibTorch.
+if(NOT WERSA_FUZZER_BUILD)
+  find_package(Torch REQUIRED)
+endif()
 find_package(absl CONFIG REQUIRED)
 find_package(nlohmann_json CONFIG REQUIRED)
 find_package(Threads REQUIRED)

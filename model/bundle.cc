@@ -5,16 +5,16 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <nlohmann/json.hpp>
-#include <set>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/strip.h"
+#include "model/labels.h"
+#include "model/zip_container.h"
 
 namespace wersa {
 namespace {
@@ -71,32 +71,6 @@ absl::Status WriteFileAtomically(const fs::path& file, const char* data,
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<std::string>> ParseLabels(const std::string& text,
-                                                     int64_t expected) {
-  std::vector<std::string> labels;
-  std::set<std::string> seen;
-  std::istringstream lines(text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    const std::string label(absl::StripSuffix(line, "\r"));
-    if (label.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("line ", labels.size() + 1, " is empty"));
-    }
-    if (!seen.insert(label).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("label '", label, "' appears twice"));
-    }
-    labels.push_back(label);
-  }
-  if (static_cast<int64_t>(labels.size()) != expected) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("has ", labels.size(),
-                     " labels, config.json num_labels is ", expected));
-  }
-  return labels;
-}
-
 // All parameters and buffers of the encoder, by their module path.
 std::vector<std::pair<std::string, torch::Tensor>> NamedState(
     const Encoder& encoder) {
@@ -111,6 +85,11 @@ std::vector<std::pair<std::string, torch::Tensor>> NamedState(
 }
 
 absl::Status LoadWeights(const std::string& bytes, Encoder& encoder) {
+  // LibTorch's zip reader trusts the container's offsets (and reads out of
+  // bounds on some truncated files): it only sees a consistent archive.
+  if (absl::Status container = ValidateZipContainer(bytes); !container.ok()) {
+    return container;
+  }
   c10::IValue archive;
   try {
     archive = torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
@@ -232,6 +211,21 @@ absl::Status SaveBundle(const ModelBundle& bundle,
                                                    " labels for num_labels ",
                                                    bundle.config.num_labels));
   }
+  // Only labels that LoadBundle reads back as they are.
+  for (size_t i = 0; i < bundle.labels.size(); ++i) {
+    if (absl::Status valid = ValidateLabel(bundle.labels[i]); !valid.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("labels: label ", i + 1, " ", valid.message()));
+    }
+  }
+  const std::string labels =
+      absl::StrCat(absl::StrJoin(bundle.labels, "\n"), "\n");
+  if (absl::StatusOr<std::vector<std::string>> parsed =
+          ParseLabels(labels, bundle.config.num_labels);
+      !parsed.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("labels: ", parsed.status().message()));
+  }
   const fs::path dir(directory);
   std::error_code error;
   fs::create_directories(dir, error);
@@ -253,8 +247,6 @@ absl::Status SaveBundle(const ModelBundle& bundle,
   }
 
   const std::string config = SerializeModelConfig(bundle.config);
-  const std::string labels =
-      absl::StrCat(absl::StrJoin(bundle.labels, "\n"), "\n");
   const std::string& tokenizer = bundle.tokenizer.model_proto();
   struct File {
     const char* name;

@@ -1,9 +1,12 @@
 #include "model/model_config.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <iterator>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <type_traits>
 #include <variant>
 
 #include "absl/strings/str_cat.h"
@@ -84,6 +87,24 @@ constexpr char kPoolingKey[] = "pooling";
 // Reads json[key] into *out, with a message naming the key.
 template <typename T>
 absl::Status ReadValue(const Json& value, const char* key, T* out) {
+  // nlohmann converts any number to an integer with a static_cast: a fraction
+  // would be cut off, and a value out of T's range is undefined behaviour.
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    if (value.is_number()) {
+      using Limits = std::numeric_limits<T>;
+      const bool fits =
+          value.is_number_unsigned()
+              ? value.get<uint64_t>() <= static_cast<uint64_t>(Limits::max())
+              : value.is_number_integer() &&
+                    value.get<int64_t>() >= int64_t{Limits::min()} &&
+                    value.get<int64_t>() <= int64_t{Limits::max()};
+      if (!fits) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "config key '", key, "' must be an integer in [", Limits::min(),
+            ", ", Limits::max(), "], got ", value.dump()));
+      }
+    }
+  }
   try {
     *out = value.get<T>();
   } catch (const Json::exception& e) {
@@ -178,7 +199,8 @@ absl::StatusOr<ModelConfig> ParseModelConfig(absl::string_view json_text) {
   Json json;
   try {
     json = Json::parse(json_text.begin(), json_text.end());
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {
+    // parse_error, and out_of_range for a number past double's range.
     return absl::InvalidArgumentError(
         absl::StrCat("not valid JSON: ", e.what()));
   }

@@ -49,7 +49,10 @@ build_packages=(
 # Kubernetes or Google Cloud apt repositories) ships the same path and
 # conflicts with it, so a kubectl already on PATH is kept.
 # openssl: the TLS tests make their certificates with it.
-test_packages=(prometheus openssl)
+# clang, libclang-rt-14-dev: the libFuzzer targets' build and their short runs
+# (scripts/test.sh builds them; libFuzzer and the sanitizer runtimes are in
+# libclang-rt-14-dev, which clang only recommends).
+test_packages=(prometheus openssl clang libclang-rt-14-dev)
 if ! command -v kubectl >/dev/null 2>&1; then test_packages+=(kubernetes-client); fi
 baseline_packages=(python3-sklearn)
 bench_packages=(gnuplot-nox nghttp2-client)

@@ -10,6 +10,8 @@ bash scripts/install-deps.sh
 if [ -z "${WERSA_ARXIV_DATA:-}" ] && [ -d ../shared/data/arxiv ]; then
   export WERSA_ARXIV_DATA="$(cd ../shared/data/arxiv && pwd)"
 fi
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
+# WERSA_BUILD_FUZZERS: the libFuzzer targets, in a nested clang build
+# (build/fuzz), each run briefly as a test (docs/hardening.md).
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DWERSA_BUILD_FUZZERS=ON
 cmake --build build --parallel "$(nproc)"
 ctest --test-dir build --output-on-failure --parallel "$(nproc)"

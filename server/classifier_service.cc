@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "server/stream_assembler.h"
 
 namespace wersa::server {
 namespace {
@@ -141,7 +142,8 @@ class ClassifyStreamReactor final
       : core_(core),
         context_(context),
         response_(response),
-        arrival_(absl::Now()) {
+        arrival_(absl::Now()),
+        assembler_(core.limits().max_stream_bytes) {
     core_.CallStarted();
     if (absl::Status admitted = core_.Admit(); !admitted.ok()) {
       Refuse(admitted, RejectReason::kDraining);
@@ -160,16 +162,10 @@ class ClassifyStreamReactor final
       Run();
       return;
     }
-    if (chunks_++ == 0) options_ = chunk_.options();
-    if (static_cast<int64_t>(text_.size() + chunk_.text().size()) >
-        core_.limits().max_stream_bytes) {
-      Refuse(absl::ResourceExhaustedError(absl::StrCat(
-                 "the document passed ", core_.limits().max_stream_bytes,
-                 " bytes (--max_stream_bytes)")),
-             RejectReason::kTooLarge);
+    if (absl::Status added = assembler_.Add(chunk_); !added.ok()) {
+      Refuse(added, RejectReason::kTooLarge);
       return;
     }
-    text_.append(chunk_.text());
     StartRead(&chunk_);
   }
   void OnCancel() override { cancelled_->store(true); }
@@ -181,9 +177,10 @@ class ClassifyStreamReactor final
 
  private:
   ServiceCore::Call NewCall() {
+    const v1::ClassifyOptions& options = assembler_.options();
     ServiceCore::Call call =
         core_.NewCall(context_, RpcMethod::kClassifyStream,
-                      options_.request_id(), options_.top_k());
+                      options.request_id(), options.top_k());
     call.arrival = arrival_;  // the upload's start
     call.cancelled = cancelled_;
     return call;
@@ -195,15 +192,15 @@ class ClassifyStreamReactor final
   }
 
   void Run() {
-    if (chunks_ == 0) {
-      Refuse(absl::InvalidArgumentError("the stream sent no chunks"),
-             RejectReason::kInvalid);
+    absl::StatusOr<std::string> text = assembler_.TakeText();
+    if (!text.ok()) {
+      Refuse(text.status(), RejectReason::kInvalid);
       return;
     }
     const ServiceCore::Call call = NewCall();
     absl::StatusOr<PreparedDocument> prepared =
-        core_.preparer().FromText(text_, options_.truncation());
-    std::string().swap(text_);  // the tokens are all that is needed from here
+        core_.preparer().FromText(*text, assembler_.options().truncation());
+    std::string().swap(*text);  // the tokens are all that is needed from here
     core_.Classify(
         call, std::move(prepared),
         [this](const absl::Status& status, v1::ClassifyResponse result) {
@@ -219,9 +216,7 @@ class ClassifyStreamReactor final
   std::shared_ptr<std::atomic<bool>> cancelled_ =
       std::make_shared<std::atomic<bool>>(false);
   v1::DocumentChunk chunk_;
-  v1::ClassifyOptions options_;
-  std::string text_;
-  int64_t chunks_ = 0;
+  StreamAssembler assembler_;
 };
 
 }  // namespace

@@ -21,10 +21,11 @@ v1::Truncation ToProto(Truncation truncation) {
   return v1::TRUNCATION_UNSPECIFIED;
 }
 
-DocumentPreparer::DocumentPreparer(const ModelBundle& bundle,
-                                   int64_t max_tokens,
+DocumentPreparer::DocumentPreparer(const Tokenizer& tokenizer,
+                                   int64_t vocab_size, int64_t max_tokens,
                                    Truncation default_truncation)
-    : bundle_(bundle),
+    : tokenizer_(tokenizer),
+      vocab_size_(vocab_size),
       max_tokens_(max_tokens),
       default_truncation_(default_truncation) {}
 
@@ -54,7 +55,7 @@ absl::StatusOr<PreparedDocument> DocumentPreparer::FromText(
   if (text.empty()) return absl::InvalidArgumentError("document is empty");
   const absl::Time start = absl::Now();
   absl::StatusOr<TokenizedDocument> tokenized =
-      bundle_.tokenizer.Encode(text, max_tokens_, *policy);
+      tokenizer_.Encode(text, max_tokens_, *policy);
   if (!tokenized.ok()) return tokenized.status();
   return PreparedDocument{std::move(tokenized->ids), tokenized->full_length,
                           tokenized->truncated, absl::Now() - start};
@@ -65,7 +66,7 @@ absl::StatusOr<PreparedDocument> DocumentPreparer::FromIds(
     v1::Truncation truncation) const {
   absl::StatusOr<Truncation> policy = Policy(truncation);
   if (!policy.ok()) return policy.status();
-  const int64_t vocab = bundle_.config.vocab_size;
+  const int64_t vocab = vocab_size_;
   for (int i = 0; i < ids.size(); ++i) {
     if (ids[i] < 0 || ids[i] >= vocab) {
       return absl::InvalidArgumentError(

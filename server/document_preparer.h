@@ -8,7 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "model/bundle.h"
+#include "model/tokenizer.h"
 #include "wersa/v1/classifier.pb.h"
 
 namespace wersa::server {
@@ -21,13 +21,16 @@ struct PreparedDocument {
 };
 
 // Turns a request's input into validated token ids: UTF-8 text through the
-// model's tokenizer, or token ids checked against its vocabulary, then the
-// token limit with the request's truncation (UNSPECIFIED: the server's
-// default). Every problem is INVALID_ARGUMENT with a message for the caller.
+// model's tokenizer, or token ids checked against its vocabulary
+// ([0, vocab_size)), then the token limit with the request's truncation
+// (UNSPECIFIED: the server's default). Every problem is INVALID_ARGUMENT with
+// a message for the caller. Needs no LibTorch: the tokenizer and the
+// vocabulary size are all it reads of the model.
 class DocumentPreparer {
  public:
-  DocumentPreparer(const ModelBundle& bundle, int64_t max_tokens,
-                   Truncation default_truncation);
+  // `tokenizer` must outlive the preparer.
+  DocumentPreparer(const Tokenizer& tokenizer, int64_t vocab_size,
+                   int64_t max_tokens, Truncation default_truncation);
 
   absl::StatusOr<PreparedDocument> FromText(absl::string_view text,
                                             v1::Truncation truncation) const;
@@ -44,7 +47,8 @@ class DocumentPreparer {
  private:
   absl::StatusOr<Truncation> Policy(v1::Truncation truncation) const;
 
-  const ModelBundle& bundle_;
+  const Tokenizer& tokenizer_;
+  int64_t vocab_size_;
   int64_t max_tokens_;
   Truncation default_truncation_;
 };

@@ -127,8 +127,8 @@ int Serve(const ServerConfig& config, const CpuKernelInfo& kernels,
               {"device", batcher.device()},
               {"seconds", absl::ToDoubleSeconds(absl::Now() - load_start)}});
 
-  const DocumentPreparer preparer(batcher.bundle(), max_tokens,
-                                  config.default_truncation);
+  const DocumentPreparer preparer(batcher.bundle().tokenizer, model.vocab_size,
+                                  max_tokens, config.default_truncation);
   ServiceLimits limits;
   limits.max_stream_bytes = config.max_stream_bytes;
   limits.max_batch_documents = config.max_batch_documents;

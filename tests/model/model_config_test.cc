@@ -6,6 +6,7 @@
 namespace wersa {
 namespace {
 
+using testing::AllOf;
 using testing::HasSubstr;
 
 TEST(ModelConfigTest, SerializeParseRoundTrip) {
@@ -56,6 +57,52 @@ TEST(ModelConfigTest, ErrorsNameTheKey) {
   EXPECT_THAT(
       with("\"pooling\": \"mean\"", "\"pooling\": \"median\""),
       HasSubstr("'pooling': 'median' is not one of mean, attention, mean_max"));
+}
+
+// Found by bundle_text_fuzzer: a number past double's range made the JSON
+// parser throw json::out_of_range, which nothing caught (std::terminate).
+TEST(ModelConfigTest, NumberPastDoublesRangeIsAnError) {
+  std::string text = SerializeModelConfig(ModelConfig{});
+  const std::string dropout = "\"dropout\": 0.1";
+  text.replace(text.find(dropout), dropout.size(), "\"dropout\": 0.1e3081");
+  const absl::Status status = ParseModelConfig(text).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()),
+              AllOf(HasSubstr("not valid JSON"), HasSubstr("number overflow")));
+}
+
+// Found by bundle_text_fuzzer: nlohmann converts a number to an integer with
+// a static_cast, undefined past the integer's range (UBSan), and silently
+// cut a fraction or wrapped a value past int's range.
+TEST(ModelConfigTest, IntegerKeysTakeOnlyIntegersInRange) {
+  const std::string valid = SerializeModelConfig(ModelConfig{});
+  const auto parse = [&](const std::string& from, const std::string& to) {
+    std::string text = valid;
+    text.replace(text.find(from), from.size(), to);
+    return ParseModelConfig(text).status();
+  };
+  absl::Status status = parse("\"d_model\": 128", "\"d_model\": 9.3e18");
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("config key 'd_model' must be an integer in "
+                        "[-9223372036854775808, 9223372036854775807], got "));
+  status = parse("\"d_model\": 128", "\"d_model\": 128.5");
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("'d_model' must be an integer"));
+  status =
+      parse("\"max_tokens\": 131072", "\"max_tokens\": 18446744073709551615");
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("'max_tokens' must be an integer"));
+  // 2^32 + 1 used to wrap to 1, the supported format version.
+  status = parse("\"format_version\": 1", "\"format_version\": 4294967297");
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("config key 'format_version' must be an integer in "
+                        "[-2147483648, 2147483647], got 4294967297"));
+  // Whole numbers within range still parse, negative ones included (and are
+  // then refused by the range checks, naming the key).
+  status = parse("\"num_layers\": 2", "\"num_layers\": -3");
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("'num_layers' must be >= 1"));
 }
 
 }  // namespace
