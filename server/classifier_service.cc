@@ -13,6 +13,13 @@ namespace {
 
 int64_t Micros(absl::Duration d) { return absl::ToInt64Microseconds(d); }
 
+grpc::Status Serialize(const v1::ClassifyResponse& response,
+                       grpc::ByteBuffer* bytes) {
+  bool own_buffer = false;
+  return grpc::SerializationTraits<v1::ClassifyResponse>::Serialize(
+      response, bytes, &own_buffer);
+}
+
 void FillScores(const std::vector<float>& scores,
                 const std::vector<std::string>& labels, uint32_t top_k,
                 v1::ClassifyResponse* response) {
@@ -134,10 +141,10 @@ class ClassifyBatchReactor final : public grpc::ServerUnaryReactor {
 };
 
 class ClassifyStreamReactor final
-    : public grpc::ServerReadReactor<v1::DocumentChunk> {
+    : public grpc::ServerReadReactor<grpc::ByteBuffer> {
  public:
   ClassifyStreamReactor(ServiceCore& core, grpc::CallbackServerContext* context,
-                        v1::ClassifyResponse* response)
+                        grpc::ByteBuffer* response)
       : core_(core),
         context_(context),
         response_(response),
@@ -147,7 +154,7 @@ class ClassifyStreamReactor final
       Refuse(admitted, RejectReason::kDraining);
       return;
     }
-    StartRead(&chunk_);
+    StartRead(&bytes_);
   }
 
   void OnReadDone(bool ok) override {
@@ -160,7 +167,17 @@ class ClassifyStreamReactor final
       Run();
       return;
     }
-    if (chunks_++ == 0) options_ = chunk_.options();
+    ++chunks_;
+    if (!grpc::SerializationTraits<v1::DocumentChunk>::Deserialize(&bytes_,
+                                                                   &chunk_)
+             .ok()) {
+      Refuse(absl::InvalidArgumentError(absl::StrCat(
+                 "chunk ", chunks_,
+                 " is not a valid wersa.v1.DocumentChunk message")),
+             RejectReason::kInvalid);
+      return;
+    }
+    if (chunks_ == 1) options_ = chunk_.options();
     if (static_cast<int64_t>(text_.size() + chunk_.text().size()) >
         core_.limits().max_stream_bytes) {
       Refuse(absl::ResourceExhaustedError(absl::StrCat(
@@ -170,7 +187,7 @@ class ClassifyStreamReactor final
       return;
     }
     text_.append(chunk_.text());
-    StartRead(&chunk_);
+    StartRead(&bytes_);
   }
   void OnCancel() override { cancelled_->store(true); }
   void OnDone() override {
@@ -206,18 +223,18 @@ class ClassifyStreamReactor final
     std::string().swap(text_);  // the tokens are all that is needed from here
     core_.Classify(
         call, std::move(prepared),
-        [this](const absl::Status& status, v1::ClassifyResponse result) {
-          if (status.ok()) *response_ = std::move(result);
-          Finish(ToGrpc(status));
+        [this](const absl::Status& status, const v1::ClassifyResponse& result) {
+          Finish(status.ok() ? Serialize(result, response_) : ToGrpc(status));
         });
   }
 
   ServiceCore& core_;
   grpc::CallbackServerContext* context_;
-  v1::ClassifyResponse* response_;
+  grpc::ByteBuffer* response_;
   absl::Time arrival_;
   std::shared_ptr<std::atomic<bool>> cancelled_ =
       std::make_shared<std::atomic<bool>>(false);
+  grpc::ByteBuffer bytes_;  // a chunk as it came
   v1::DocumentChunk chunk_;
   v1::ClassifyOptions options_;
   std::string text_;
@@ -413,8 +430,8 @@ grpc::ServerUnaryReactor* ClassifierService::ClassifyBatch(
                                   response);  // NOLINT: owned by gRPC
 }
 
-grpc::ServerReadReactor<v1::DocumentChunk>* ClassifierService::ClassifyStream(
-    grpc::CallbackServerContext* context, v1::ClassifyResponse* response) {
+grpc::ServerReadReactor<grpc::ByteBuffer>* ClassifierService::ClassifyStream(
+    grpc::CallbackServerContext* context, grpc::ByteBuffer* response) {
   return new ClassifyStreamReactor(core_, context,
                                    response);  // NOLINT: owned by gRPC
 }

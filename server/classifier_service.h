@@ -94,8 +94,13 @@ class ServiceCore {
 
 grpc::Status ToGrpc(const absl::Status& status);
 
-// wersa.v1.DocumentClassifier on gRPC's callback API.
-class ClassifierService final : public v1::DocumentClassifier::CallbackService {
+// wersa.v1.DocumentClassifier on gRPC's callback API. ClassifyStream reads
+// its chunks as bytes and parses them itself: gRPC's typed reader ends the
+// upload on a chunk it cannot parse, as if the client had finished, and the
+// document read so far would be classified.
+class ClassifierService final
+    : public v1::DocumentClassifier::WithRawCallbackMethod_ClassifyStream<
+          v1::DocumentClassifier::CallbackService> {
  public:
   explicit ClassifierService(ServiceCore& core) : core_(core) {}
 
@@ -106,9 +111,9 @@ class ClassifierService final : public v1::DocumentClassifier::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::ClassifyBatchRequest* request,
       v1::ClassifyBatchResponse* response) override;
-  grpc::ServerReadReactor<v1::DocumentChunk>* ClassifyStream(
+  grpc::ServerReadReactor<grpc::ByteBuffer>* ClassifyStream(
       grpc::CallbackServerContext* context,
-      v1::ClassifyResponse* response) override;
+      grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* GetModelInfo(grpc::CallbackServerContext* context,
                                          const v1::GetModelInfoRequest* request,
                                          v1::ModelInfo* response) override;

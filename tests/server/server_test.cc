@@ -442,6 +442,29 @@ TEST_F(ServerTest, ClassifyStreamReassemblesChunksAndHonoursLimits) {
                grpc::StatusCode::RESOURCE_EXHAUSTED, "passed 2000000 bytes");
 }
 
+// A chunk the server cannot parse (here one whose request_id is not UTF-8,
+// which proto3 refuses) is refused as such, whether the client then
+// half-closes or keeps the upload open; it must not end the upload as if it
+// were complete, which would classify the chunks before it.
+TEST_F(ServerTest, ClassifyStreamRefusesAChunkThatIsNotADocumentChunk) {
+  Start();
+  v1::DocumentChunk good;
+  good.set_text(Text(50, 3));
+  v1::DocumentChunk bad = good;
+  bad.mutable_options()->set_request_id("\xc3\x28");
+  for (const bool half_close : {true, false}) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    v1::ClassifyResponse response;
+    auto writer = stub_->ClassifyStream(&context, &response);
+    for (const v1::DocumentChunk* chunk : {&good, &bad}) writer->Write(*chunk);
+    if (half_close) writer->WritesDone();
+    ExpectStatus(writer->Finish(), grpc::StatusCode::INVALID_ARGUMENT,
+                 "chunk 2 is not a valid wersa.v1.DocumentChunk message");
+    EXPECT_EQ(response.labels_size(), 0) << "half_close " << half_close;
+  }
+}
+
 TEST_F(ServerTest, StreamsA131072TokenDocument) {
   Start();
   const std::string text = Text(140000, 7);
