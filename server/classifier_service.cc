@@ -53,12 +53,16 @@ class ClassifyReactor final : public grpc::ServerUnaryReactor {
       Finish(ToGrpc(admitted));
       return;
     }
-    core_.Classify(call, core_.preparer().FromRequest(request),
-                   [this, response](const absl::Status& status,
-                                    v1::ClassifyResponse result) {
-                     if (status.ok()) *response = std::move(result);
-                     Finish(ToGrpc(status));
-                   });
+    core_.Classify(
+        call,
+        [&request](const DocumentPreparer& preparer) {
+          return preparer.FromRequest(request);
+        },
+        [this, response](const absl::Status& status,
+                         v1::ClassifyResponse result) {
+          if (status.ok()) *response = std::move(result);
+          Finish(ToGrpc(status));
+        });
   }
   void OnCancel() override { cancelled_->store(true); }
   void OnDone() override {
@@ -110,7 +114,10 @@ class ClassifyBatchReactor final : public grpc::ServerUnaryReactor {
                         document.request_id(), document.top_k());
       call.cancelled = cancelled_;
       core_.Classify(
-          call, core_.preparer().FromRequest(document),
+          call,
+          [&document](const DocumentPreparer& preparer) {
+            return preparer.FromRequest(document);
+          },
           [this, i](const absl::Status& status, v1::ClassifyResponse result) {
             v1::DocumentResult* slot = response_->mutable_results(i);
             slot->mutable_status()->set_code(static_cast<int>(status.code()));
@@ -217,12 +224,13 @@ class ClassifyStreamReactor final
              RejectReason::kInvalid);
       return;
     }
-    const ServiceCore::Call call = NewCall();
-    absl::StatusOr<PreparedDocument> prepared =
-        core_.preparer().FromText(text_, options_.truncation());
-    std::string().swap(text_);  // the tokens are all that is needed from here
+    // The text moves into the preparation, which frees it once tokenized.
     core_.Classify(
-        call, std::move(prepared),
+        NewCall(),
+        [text = std::move(text_),
+         truncation = options_.truncation()](const DocumentPreparer& preparer) {
+          return preparer.FromText(text, truncation);
+        },
         [this](const absl::Status& status, const v1::ClassifyResponse& result) {
           Finish(status.ok() ? Serialize(result, response_) : ToGrpc(status));
         });
@@ -251,12 +259,13 @@ grpc::Status ToGrpc(const absl::Status& status) {
 
 ServiceCore::ServiceCore(Batcher& batcher, const DocumentPreparer& preparer,
                          const ServiceLimits& limits, Logger& logger,
-                         Metrics& metrics)
+                         Metrics& metrics, int preparation_threads)
     : batcher_(batcher),
       preparer_(preparer),
       limits_(limits),
       logger_(logger),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      preparation_(preparation_threads) {}
 
 void ServiceCore::Refuse(const Call& call, const absl::Status& status,
                          RejectReason reason) {
@@ -313,9 +322,31 @@ ServiceCore::Call ServiceCore::NewCall(grpc::CallbackServerContext* context,
   return call;
 }
 
-void ServiceCore::Classify(const Call& call,
-                           absl::StatusOr<PreparedDocument> prepared,
-                           Finish finish) {
+void ServiceCore::Classify(const Call& call, Prepare prepare, Finish finish) {
+  preparation_.Post(
+      [this, call, prepare = std::move(prepare), finish = std::move(finish)] {
+        // Work for a caller that is gone is not done.
+        if (call.cancelled->load()) {
+          const absl::Status gone = absl::CancelledError(
+              "the client cancelled before the document was tokenized");
+          Refuse(call, gone, RejectReason::kCancelled);
+          finish(gone, {});
+          return;
+        }
+        if (absl::Now() >= call.deadline) {
+          const absl::Status late = absl::DeadlineExceededError(
+              "the deadline passed before the document was tokenized");
+          Refuse(call, late, RejectReason::kDeadline);
+          finish(late, {});
+          return;
+        }
+        Enqueue(call, prepare(preparer_), finish);
+      });
+}
+
+void ServiceCore::Enqueue(const Call& call,
+                          absl::StatusOr<PreparedDocument> prepared,
+                          const Finish& finish) {
   if (!prepared.ok()) {
     if (prepared.status().code() == absl::StatusCode::kInvalidArgument) {
       metrics_.RecordRejected(RejectReason::kInvalid);
@@ -338,7 +369,7 @@ void ServiceCore::Classify(const Call& call,
   request.deadline = call.deadline;
   request.cancelled = call.cancelled;
   request.request_id = call.request_id;
-  request.done = [this, call, document, finish](InferenceResult result) {
+  request.done = [this, call, document, finish](const InferenceResult& result) {
     v1::ClassifyResponse response;
     if (result.status.ok()) {
       FillScores(result.scores, batcher_.bundle().labels, call.top_k,
