@@ -14,6 +14,13 @@ namespace {
 
 int64_t Micros(absl::Duration d) { return absl::ToInt64Microseconds(d); }
 
+grpc::Status Serialize(const v1::ClassifyResponse& response,
+                       grpc::ByteBuffer* bytes) {
+  bool own_buffer = false;
+  return grpc::SerializationTraits<v1::ClassifyResponse>::Serialize(
+      response, bytes, &own_buffer);
+}
+
 void FillScores(const std::vector<float>& scores,
                 const std::vector<std::string>& labels, uint32_t top_k,
                 v1::ClassifyResponse* response) {
@@ -47,12 +54,16 @@ class ClassifyReactor final : public grpc::ServerUnaryReactor {
       Finish(ToGrpc(admitted));
       return;
     }
-    core_.Classify(call, core_.preparer().FromRequest(request),
-                   [this, response](const absl::Status& status,
-                                    v1::ClassifyResponse result) {
-                     if (status.ok()) *response = std::move(result);
-                     Finish(ToGrpc(status));
-                   });
+    core_.Classify(
+        call,
+        [&request](const DocumentPreparer& preparer) {
+          return preparer.FromRequest(request);
+        },
+        [this, response](const absl::Status& status,
+                         v1::ClassifyResponse result) {
+          if (status.ok()) *response = std::move(result);
+          Finish(ToGrpc(status));
+        });
   }
   void OnCancel() override { cancelled_->store(true); }
   void OnDone() override {
@@ -104,7 +115,10 @@ class ClassifyBatchReactor final : public grpc::ServerUnaryReactor {
                         document.request_id(), document.top_k());
       call.cancelled = cancelled_;
       core_.Classify(
-          call, core_.preparer().FromRequest(document),
+          call,
+          [&document](const DocumentPreparer& preparer) {
+            return preparer.FromRequest(document);
+          },
           [this, i](const absl::Status& status, v1::ClassifyResponse result) {
             v1::DocumentResult* slot = response_->mutable_results(i);
             slot->mutable_status()->set_code(static_cast<int>(status.code()));
@@ -135,10 +149,10 @@ class ClassifyBatchReactor final : public grpc::ServerUnaryReactor {
 };
 
 class ClassifyStreamReactor final
-    : public grpc::ServerReadReactor<v1::DocumentChunk> {
+    : public grpc::ServerReadReactor<grpc::ByteBuffer> {
  public:
   ClassifyStreamReactor(ServiceCore& core, grpc::CallbackServerContext* context,
-                        v1::ClassifyResponse* response)
+                        grpc::ByteBuffer* response)
       : core_(core),
         context_(context),
         response_(response),
@@ -149,7 +163,7 @@ class ClassifyStreamReactor final
       Refuse(admitted, RejectReason::kDraining);
       return;
     }
-    StartRead(&chunk_);
+    StartRead(&bytes_);
   }
 
   void OnReadDone(bool ok) override {
@@ -162,11 +176,20 @@ class ClassifyStreamReactor final
       Run();
       return;
     }
+    if (!grpc::SerializationTraits<v1::DocumentChunk>::Deserialize(&bytes_,
+                                                                   &chunk_)
+             .ok()) {
+      Refuse(absl::InvalidArgumentError(absl::StrCat(
+                 "chunk ", assembler_.chunks() + 1,
+                 " is not a valid wersa.v1.DocumentChunk message")),
+             RejectReason::kInvalid);
+      return;
+    }
     if (absl::Status added = assembler_.Add(chunk_); !added.ok()) {
       Refuse(added, RejectReason::kTooLarge);
       return;
     }
-    StartRead(&chunk_);
+    StartRead(&bytes_);
   }
   void OnCancel() override { cancelled_->store(true); }
   void OnDone() override {
@@ -197,24 +220,25 @@ class ClassifyStreamReactor final
       Refuse(text.status(), RejectReason::kInvalid);
       return;
     }
-    const ServiceCore::Call call = NewCall();
-    absl::StatusOr<PreparedDocument> prepared =
-        core_.preparer().FromText(*text, assembler_.options().truncation());
-    std::string().swap(*text);  // the tokens are all that is needed from here
+    // The text moves into the preparation, which frees it once tokenized.
     core_.Classify(
-        call, std::move(prepared),
-        [this](const absl::Status& status, v1::ClassifyResponse result) {
-          if (status.ok()) *response_ = std::move(result);
-          Finish(ToGrpc(status));
+        NewCall(),
+        [text = *std::move(text), truncation = assembler_.options().truncation()](
+            const DocumentPreparer& preparer) {
+          return preparer.FromText(text, truncation);
+        },
+        [this](const absl::Status& status, const v1::ClassifyResponse& result) {
+          Finish(status.ok() ? Serialize(result, response_) : ToGrpc(status));
         });
   }
 
   ServiceCore& core_;
   grpc::CallbackServerContext* context_;
-  v1::ClassifyResponse* response_;
+  grpc::ByteBuffer* response_;
   absl::Time arrival_;
   std::shared_ptr<std::atomic<bool>> cancelled_ =
       std::make_shared<std::atomic<bool>>(false);
+  grpc::ByteBuffer bytes_;  // a chunk as it came
   v1::DocumentChunk chunk_;
   StreamAssembler assembler_;
 };
@@ -229,12 +253,13 @@ grpc::Status ToGrpc(const absl::Status& status) {
 
 ServiceCore::ServiceCore(Batcher& batcher, const DocumentPreparer& preparer,
                          const ServiceLimits& limits, Logger& logger,
-                         Metrics& metrics)
+                         Metrics& metrics, int preparation_threads)
     : batcher_(batcher),
       preparer_(preparer),
       limits_(limits),
       logger_(logger),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      preparation_(preparation_threads) {}
 
 void ServiceCore::Refuse(const Call& call, const absl::Status& status,
                          RejectReason reason) {
@@ -291,9 +316,31 @@ ServiceCore::Call ServiceCore::NewCall(grpc::CallbackServerContext* context,
   return call;
 }
 
-void ServiceCore::Classify(const Call& call,
-                           absl::StatusOr<PreparedDocument> prepared,
-                           Finish finish) {
+void ServiceCore::Classify(const Call& call, Prepare prepare, Finish finish) {
+  preparation_.Post(
+      [this, call, prepare = std::move(prepare), finish = std::move(finish)] {
+        // Work for a caller that is gone is not done.
+        if (call.cancelled->load()) {
+          const absl::Status gone = absl::CancelledError(
+              "the client cancelled before the document was tokenized");
+          Refuse(call, gone, RejectReason::kCancelled);
+          finish(gone, {});
+          return;
+        }
+        if (absl::Now() >= call.deadline) {
+          const absl::Status late = absl::DeadlineExceededError(
+              "the deadline passed before the document was tokenized");
+          Refuse(call, late, RejectReason::kDeadline);
+          finish(late, {});
+          return;
+        }
+        Enqueue(call, prepare(preparer_), finish);
+      });
+}
+
+void ServiceCore::Enqueue(const Call& call,
+                          absl::StatusOr<PreparedDocument> prepared,
+                          const Finish& finish) {
   if (!prepared.ok()) {
     if (prepared.status().code() == absl::StatusCode::kInvalidArgument) {
       metrics_.RecordRejected(RejectReason::kInvalid);
@@ -316,7 +363,7 @@ void ServiceCore::Classify(const Call& call,
   request.deadline = call.deadline;
   request.cancelled = call.cancelled;
   request.request_id = call.request_id;
-  request.done = [this, call, document, finish](InferenceResult result) {
+  request.done = [this, call, document, finish](const InferenceResult& result) {
     v1::ClassifyResponse response;
     if (result.status.ok()) {
       FillScores(result.scores, batcher_.bundle().labels, call.top_k,
@@ -408,8 +455,8 @@ grpc::ServerUnaryReactor* ClassifierService::ClassifyBatch(
                                   response);  // NOLINT: owned by gRPC
 }
 
-grpc::ServerReadReactor<v1::DocumentChunk>* ClassifierService::ClassifyStream(
-    grpc::CallbackServerContext* context, v1::ClassifyResponse* response) {
+grpc::ServerReadReactor<grpc::ByteBuffer>* ClassifierService::ClassifyStream(
+    grpc::CallbackServerContext* context, grpc::ByteBuffer* response) {
   return new ClassifyStreamReactor(core_, context,
                                    response);  // NOLINT: owned by gRPC
 }

@@ -17,6 +17,7 @@
 #include "server/document_preparer.h"
 #include "server/logger.h"
 #include "server/metrics.h"
+#include "server/worker_pool.h"
 #include "wersa/v1/classifier.grpc.pb.h"
 
 namespace wersa::server {
@@ -30,14 +31,16 @@ struct ServiceLimits {
   int max_batch_size = 32;
 };
 
-// What the reactors share: validation and tokenization, submission to the
+// What the reactors share: validation and tokenization (on threads of its
+// own, `preparation_threads` of them, never on gRPC's), submission to the
 // batcher, responses, request logs and metrics, and the count of calls in
 // flight. Every request ends in exactly one log line and one
 // wersa_requests_total increment.
 class ServiceCore {
  public:
   ServiceCore(Batcher& batcher, const DocumentPreparer& preparer,
-              const ServiceLimits& limits, Logger& logger, Metrics& metrics);
+              const ServiceLimits& limits, Logger& logger, Metrics& metrics,
+              int preparation_threads);
 
   struct Call {
     RpcMethod method = RpcMethod::kClassify;
@@ -48,11 +51,15 @@ class ServiceCore {
     std::shared_ptr<std::atomic<bool>> cancelled;
   };
   using Finish = std::function<void(const absl::Status&, v1::ClassifyResponse)>;
+  // Checks and tokenizes the call's document (what it refers to must live
+  // until `finish`).
+  using Prepare =
+      std::function<absl::StatusOr<PreparedDocument>(const DocumentPreparer&)>;
 
-  // Runs one prepared document; `finish` is called exactly once, with the
-  // response or the status to return.
-  void Classify(const Call& call, absl::StatusOr<PreparedDocument> prepared,
-                Finish finish);
+  // Prepares one document on the preparation threads (unless the call is
+  // already cancelled or past its deadline) and runs it; `finish` is called
+  // exactly once, with the response or the status to return.
+  void Classify(const Call& call, Prepare prepare, Finish finish);
 
   // Logs and counts a call (or document) refused before it was tokenized;
   // the caller then answers `status`.
@@ -75,6 +82,9 @@ class ServiceCore {
   Logger& logger() { return logger_; }
 
  private:
+  // Submits a prepared document to the batcher.
+  void Enqueue(const Call& call, absl::StatusOr<PreparedDocument> prepared,
+               const Finish& finish);
   // The request's log line and metrics. `document` is null when it was not
   // tokenized, `result` when it never left the queue.
   void Record(const Call& call, const absl::Status& status,
@@ -90,12 +100,19 @@ class ServiceCore {
   std::mutex calls_mutex_;
   std::condition_variable calls_done_;
   int64_t calls_in_flight_ = 0;
+  // Last: its threads are joined before the members their tasks use go.
+  WorkerPool preparation_;
 };
 
 grpc::Status ToGrpc(const absl::Status& status);
 
-// wersa.v1.DocumentClassifier on gRPC's callback API.
-class ClassifierService final : public v1::DocumentClassifier::CallbackService {
+// wersa.v1.DocumentClassifier on gRPC's callback API. ClassifyStream reads
+// its chunks as bytes and parses them itself: gRPC's typed reader ends the
+// upload on a chunk it cannot parse, as if the client had finished, and the
+// document read so far would be classified.
+class ClassifierService final
+    : public v1::DocumentClassifier::WithRawCallbackMethod_ClassifyStream<
+          v1::DocumentClassifier::CallbackService> {
  public:
   explicit ClassifierService(ServiceCore& core) : core_(core) {}
 
@@ -106,9 +123,9 @@ class ClassifierService final : public v1::DocumentClassifier::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::ClassifyBatchRequest* request,
       v1::ClassifyBatchResponse* response) override;
-  grpc::ServerReadReactor<v1::DocumentChunk>* ClassifyStream(
+  grpc::ServerReadReactor<grpc::ByteBuffer>* ClassifyStream(
       grpc::CallbackServerContext* context,
-      v1::ClassifyResponse* response) override;
+      grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* GetModelInfo(grpc::CallbackServerContext* context,
                                          const v1::GetModelInfoRequest* request,
                                          v1::ModelInfo* response) override;

@@ -22,7 +22,8 @@ struct ServerConfig {
   int metrics_port = 9090;
   std::string model_dir = "models/arxiv-archive-11";
   std::string device = "cpu";
-  int threads = 0;         // intra-op threads for inference; 0: one per CPU
+  // Intra-op threads for inference, and threads that tokenize; 0: one per CPU.
+  int threads = 0;
   int64_t max_tokens = 0;  // per document; 0: the model's own limit
   Truncation default_truncation = Truncation::kHead;
   int64_t max_queue_tokens = int64_t{1} << 20;

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -136,7 +137,14 @@ int Serve(const ServerConfig& config, const CpuKernelInfo& kernels,
   limits.max_queue_tokens = config.max_queue_tokens;
   limits.max_batch_tokens = config.max_batch_tokens;
   limits.max_batch_size = config.max_batch_size;
-  ServiceCore core(batcher, preparer, limits, logger, metrics);
+  // Documents are checked and tokenized on as many threads of the service's
+  // own as inference gets (--threads).
+  const int preparation_threads =
+      config.threads > 0
+          ? config.threads
+          : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  ServiceCore core(batcher, preparer, limits, logger, metrics,
+                   preparation_threads);
   ClassifierService service(core);
 
   grpc::EnableDefaultHealthCheckService(true);

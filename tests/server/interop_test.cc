@@ -27,7 +27,7 @@ TEST(InteropTest, NodeGrpcJsClientCallsClassifyModelInfoAndHealth) {
 
   const testing_support::CommandResult result = testing_support::RunCommand(
       std::string("NODE_PATH=") + WERSA_INTEROP_NODE_MODULES + " node " +
-      WERSA_INTEROP_CLIENT + " " + server.target());
+      WERSA_NODE_CLIENT + " " + server.target());
   ASSERT_EQ(result.exit_code, 0) << result.output;
   const nlohmann::json out = nlohmann::json::parse(result.output);
   EXPECT_EQ(out["classify"]["request_id"], "from-node");

@@ -28,6 +28,7 @@ class ServerProcess {
   ServerProcess& operator=(const ServerProcess&) = delete;
 
   bool started() const { return port_ > 0; }
+  pid_t pid() const { return pid_; }
   int port() const { return port_; }
   // 0 when the server has no HTTP endpoint (--metrics_port=-1).
   int metrics_port() const { return metrics_port_; }

@@ -442,6 +442,29 @@ TEST_F(ServerTest, ClassifyStreamReassemblesChunksAndHonoursLimits) {
                grpc::StatusCode::RESOURCE_EXHAUSTED, "passed 2000000 bytes");
 }
 
+// A chunk the server cannot parse (here one whose request_id is not UTF-8,
+// which proto3 refuses) is refused as such, whether the client then
+// half-closes or keeps the upload open; it must not end the upload as if it
+// were complete, which would classify the chunks before it.
+TEST_F(ServerTest, ClassifyStreamRefusesAChunkThatIsNotADocumentChunk) {
+  Start();
+  v1::DocumentChunk good;
+  good.set_text(Text(50, 3));
+  v1::DocumentChunk bad = good;
+  bad.mutable_options()->set_request_id("\xc3\x28");
+  for (const bool half_close : {true, false}) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    v1::ClassifyResponse response;
+    auto writer = stub_->ClassifyStream(&context, &response);
+    for (const v1::DocumentChunk* chunk : {&good, &bad}) writer->Write(*chunk);
+    if (half_close) writer->WritesDone();
+    ExpectStatus(writer->Finish(), grpc::StatusCode::INVALID_ARGUMENT,
+                 "chunk 2 is not a valid wersa.v1.DocumentChunk message");
+    EXPECT_EQ(response.labels_size(), 0) << "half_close " << half_close;
+  }
+}
+
 TEST_F(ServerTest, StreamsA131072TokenDocument) {
   Start();
   const std::string text = Text(140000, 7);
@@ -642,6 +665,58 @@ TEST_F(ServerTest, HealthAndReflection) {
   EXPECT_EQ(Health(""), grpc::health::v1::HealthCheckResponse::SERVING);
   EXPECT_EQ(Health("wersa.v1.DocumentClassifier"),
             grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+// Documents are tokenized on the service's own threads (--threads of them,
+// one here), so gRPC's callback threads, which answer every call, health
+// checks included, stay free while multi-megabyte documents are tokenized.
+// (When they were tokenized on gRPC's threads, a few such documents at once,
+// more than gRPC has threads, held every other call for as long as their
+// tokenization took: health checks timed out.)
+TEST_F(ServerTest, HealthAnswersWhileLargeDocumentsAreTokenized) {
+  Start();
+  const int documents =
+      2 * static_cast<int>(std::thread::hardware_concurrency()) + 2;
+  v1::ClassifyRequest large;
+  const std::string piece = Text(2000, 31) + " ";
+  while (large.text().size() < (6U << 20)) large.mutable_text()->append(piece);
+  auto uploads = OwnConnection(server_->target());
+  std::vector<grpc::ClientContext> contexts(documents);
+  std::atomic<int> answered{0};
+  std::vector<std::thread> senders;
+  senders.reserve(documents);
+  for (int i = 0; i < documents; ++i) {
+    senders.emplace_back([&, i] {
+      v1::ClassifyResponse response;
+      uploads->Classify(&contexts[i], large, &response);
+      ++answered;
+    });
+  }
+  // Every document has arrived: its call is in flight.
+  ASSERT_TRUE(testing_support::AwaitSampleAtLeast(
+      server_->metrics_port(), "wersa_inflight_requests", documents));
+  auto health = grpc::health::v1::Health::NewStub(grpc::CreateCustomChannel(
+      server_->target(), grpc::InsecureChannelCredentials(), [] {
+        grpc::ChannelArguments arguments;
+        arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+        return arguments;
+      }()));
+  for (int check = 0; check < 10; ++check) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+    grpc::health::v1::HealthCheckRequest request;
+    grpc::health::v1::HealthCheckResponse response;
+    const grpc::Status status = health->Check(&context, request, &response);
+    EXPECT_TRUE(status.ok())
+        << "check " << check << ": " << status.error_message();
+    EXPECT_EQ(response.status(),
+              grpc::health::v1::HealthCheckResponse::SERVING);
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_LT(answered.load(), documents)
+      << "the documents must still be in tokenization during the checks";
+  for (grpc::ClientContext& context : contexts) context.TryCancel();
+  for (std::thread& sender : senders) sender.join();
 }
 
 TEST_F(ServerTest, SigtermDrainsInFlightRequestsAndExitsZero) {
