@@ -14,6 +14,12 @@ namespace {
 
 int64_t Micros(absl::Duration d) { return absl::ToInt64Microseconds(d); }
 
+// What a request's document weighs while it waits to be tokenized.
+int64_t InputBytes(const v1::ClassifyRequest& request) {
+  return static_cast<int64_t>(request.text().size()) +
+         int64_t{4} * request.token_ids().ids_size();
+}
+
 grpc::Status Serialize(const v1::ClassifyResponse& response,
                        grpc::ByteBuffer* bytes) {
   bool own_buffer = false;
@@ -55,7 +61,7 @@ class ClassifyReactor final : public grpc::ServerUnaryReactor {
       return;
     }
     core_.Classify(
-        call,
+        call, InputBytes(request),
         [&request](const DocumentPreparer& preparer) {
           return preparer.FromRequest(request);
         },
@@ -115,7 +121,7 @@ class ClassifyBatchReactor final : public grpc::ServerUnaryReactor {
                         document.request_id(), document.top_k());
       call.cancelled = cancelled_;
       core_.Classify(
-          call,
+          call, InputBytes(document),
           [&document](const DocumentPreparer& preparer) {
             return preparer.FromRequest(document);
           },
@@ -221,8 +227,9 @@ class ClassifyStreamReactor final
       return;
     }
     // The text moves into the preparation, which frees it once tokenized.
+    const auto bytes = static_cast<int64_t>(text->size());
     core_.Classify(
-        NewCall(),
+        NewCall(), bytes,
         [text = *std::move(text), truncation = assembler_.options().truncation()](
             const DocumentPreparer& preparer) {
           return preparer.FromText(text, truncation);
@@ -316,34 +323,60 @@ ServiceCore::Call ServiceCore::NewCall(grpc::CallbackServerContext* context,
   return call;
 }
 
-void ServiceCore::Classify(const Call& call, Prepare prepare, Finish finish) {
+void ServiceCore::Classify(const Call& call, int64_t input_bytes,
+                           Prepare prepare, Finish finish) {
+  const int64_t waiting = tokenize_queue_bytes_.fetch_add(input_bytes);
+  if (waiting > 0 &&
+      waiting + input_bytes > limits_.max_tokenize_queue_bytes) {
+    tokenize_queue_bytes_.fetch_sub(input_bytes);
+    const absl::Status full = absl::ResourceExhaustedError(absl::StrCat(
+        "documents waiting to be tokenized hold ", waiting,
+        " bytes; this one's ", input_bytes, " would pass ",
+        limits_.max_tokenize_queue_bytes,
+        " (--max_tokenize_queue_bytes); retry later or elsewhere"));
+    Refuse(call, full, RejectReason::kQueueFull);
+    finish(full, {});
+    return;
+  }
   preparation_.Post(
-      [this, call, prepare = std::move(prepare), finish = std::move(finish)] {
-        // Work for a caller that is gone is not done.
-        if (call.cancelled->load()) {
-          const absl::Status gone = absl::CancelledError(
-              "the client cancelled before the document was tokenized");
-          Refuse(call, gone, RejectReason::kCancelled);
-          finish(gone, {});
-          return;
-        }
-        if (absl::Now() >= call.deadline) {
-          const absl::Status late = absl::DeadlineExceededError(
-              "the deadline passed before the document was tokenized");
-          Refuse(call, late, RejectReason::kDeadline);
-          finish(late, {});
-          return;
-        }
-        Enqueue(call, prepare(preparer_), finish);
+      [this, call, input_bytes, prepare = std::move(prepare),
+       finish = std::move(finish)] {
+        absl::StatusOr<PreparedDocument> prepared = Prepared(call, prepare);
+        tokenize_queue_bytes_.fetch_sub(input_bytes);
+        Enqueue(call, std::move(prepared), finish);
       });
+}
+
+absl::StatusOr<PreparedDocument> ServiceCore::Prepared(
+    const Call& call, const Prepare& prepare) const {
+  // Work for a caller that is gone is not done.
+  if (call.cancelled->load()) {
+    return absl::CancelledError(
+        "the client cancelled before the document was tokenized");
+  }
+  if (absl::Now() >= call.deadline) {
+    return absl::DeadlineExceededError(
+        "the deadline passed before the document was tokenized");
+  }
+  return prepare(preparer_);
 }
 
 void ServiceCore::Enqueue(const Call& call,
                           absl::StatusOr<PreparedDocument> prepared,
                           const Finish& finish) {
   if (!prepared.ok()) {
-    if (prepared.status().code() == absl::StatusCode::kInvalidArgument) {
-      metrics_.RecordRejected(RejectReason::kInvalid);
+    switch (prepared.status().code()) {
+      case absl::StatusCode::kInvalidArgument:
+        metrics_.RecordRejected(RejectReason::kInvalid);
+        break;
+      case absl::StatusCode::kCancelled:
+        metrics_.RecordRejected(RejectReason::kCancelled);
+        break;
+      case absl::StatusCode::kDeadlineExceeded:
+        metrics_.RecordRejected(RejectReason::kDeadline);
+        break;
+      default:
+        break;
     }
     Record(call, prepared.status(), nullptr, nullptr);
     finish(prepared.status(), {});

@@ -27,6 +27,7 @@ struct ServiceLimits {
   int max_batch_documents = 64;
   int max_message_bytes = 8 << 20;
   int64_t max_queue_tokens = int64_t{1} << 20;
+  int64_t max_tokenize_queue_bytes = int64_t{256} << 20;
   int64_t max_batch_tokens = 131072;
   int max_batch_size = 32;
 };
@@ -56,10 +57,14 @@ class ServiceCore {
   using Prepare =
       std::function<absl::StatusOr<PreparedDocument>(const DocumentPreparer&)>;
 
-  // Prepares one document on the preparation threads (unless the call is
-  // already cancelled or past its deadline) and runs it; `finish` is called
-  // exactly once, with the response or the status to return.
-  void Classify(const Call& call, Prepare prepare, Finish finish);
+  // Prepares one document of `input_bytes` (its text, or 4 bytes per token
+  // id) on the preparation threads (unless the call is already cancelled or
+  // past its deadline) and runs it; `finish` is called exactly once, with
+  // the response or the status to return. RESOURCE_EXHAUSTED when documents
+  // waiting for tokenization already hold max_tokenize_queue_bytes (one
+  // document is always taken when none waits).
+  void Classify(const Call& call, int64_t input_bytes, Prepare prepare,
+                Finish finish);
 
   // Logs and counts a call (or document) refused before it was tokenized;
   // the caller then answers `status`.
@@ -82,6 +87,9 @@ class ServiceCore {
   Logger& logger() { return logger_; }
 
  private:
+  // The call's document checked and tokenized, or why it was not.
+  absl::StatusOr<PreparedDocument> Prepared(const Call& call,
+                                            const Prepare& prepare) const;
   // Submits a prepared document to the batcher.
   void Enqueue(const Call& call, absl::StatusOr<PreparedDocument> prepared,
                const Finish& finish);
@@ -100,6 +108,10 @@ class ServiceCore {
   std::mutex calls_mutex_;
   std::condition_variable calls_done_;
   int64_t calls_in_flight_ = 0;
+  // What the documents posted to `preparation_` and not yet tokenized hold:
+  // the preparation threads' queue is otherwise bounded only by how many
+  // calls clients open.
+  std::atomic<int64_t> tokenize_queue_bytes_{0};
   // Last: its threads are joined before the members their tasks use go.
   WorkerPool preparation_;
 };

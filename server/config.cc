@@ -129,6 +129,10 @@ std::vector<Option> Options() {
           "max_queue_tokens",
           "tokens admitted to the queue at once; past it, RESOURCE_EXHAUSTED",
           &ServerConfig::max_queue_tokens, 1, int64_t{1} << 40),
+      IntOption("max_tokenize_queue_bytes",
+                "bytes of documents waiting to be tokenized at once; past it, "
+                "RESOURCE_EXHAUSTED",
+                &ServerConfig::max_tokenize_queue_bytes, 1, int64_t{1} << 40),
       IntOption("max_batch_tokens", "padded tokens per batch",
                 &ServerConfig::max_batch_tokens, 1, int64_t{1} << 40),
       IntOption("max_batch_size", "documents per batch",

@@ -27,6 +27,8 @@ struct ServerConfig {
   int64_t max_tokens = 0;  // per document; 0: the model's own limit
   Truncation default_truncation = Truncation::kHead;
   int64_t max_queue_tokens = int64_t{1} << 20;
+  // Bytes of documents waiting for tokenization or being tokenized.
+  int64_t max_tokenize_queue_bytes = int64_t{256} << 20;
   int64_t max_batch_tokens = 131072;
   int max_batch_size = 32;
   absl::Duration max_batch_delay = absl::Milliseconds(5);

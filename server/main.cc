@@ -135,6 +135,7 @@ int Serve(const ServerConfig& config, const CpuKernelInfo& kernels,
   limits.max_batch_documents = config.max_batch_documents;
   limits.max_message_bytes = config.max_message_bytes;
   limits.max_queue_tokens = config.max_queue_tokens;
+  limits.max_tokenize_queue_bytes = config.max_tokenize_queue_bytes;
   limits.max_batch_tokens = config.max_batch_tokens;
   limits.max_batch_size = config.max_batch_size;
   // Documents are checked and tokenized on as many threads of the service's

@@ -719,6 +719,34 @@ TEST_F(ServerTest, HealthAnswersWhileLargeDocumentsAreTokenized) {
   for (std::thread& sender : senders) sender.join();
 }
 
+// Documents wait for the tokenization threads in a queue with a byte budget:
+// the first document of a batch is taken (one always is when none waits),
+// the second passes the budget while the first is still being tokenized.
+TEST_F(ServerTest, TokenizeQueueBudgetRefusesDocumentsPastIt) {
+  Start({"--max_tokenize_queue_bytes", "1048576", "--threads", "1"});
+  std::string large;
+  const std::string piece = Text(2000, 32) + " ";
+  while (large.size() < (3U << 20)) large.append(piece);
+  v1::ClassifyBatchRequest batch;
+  batch.add_requests()->set_text(large);
+  batch.add_requests()->set_text(large);
+  v1::ClassifyBatchResponse response;
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub_->ClassifyBatch(&context, batch, &response).ok());
+  ASSERT_EQ(response.results_size(), 2);
+  EXPECT_EQ(response.results(0).status().code(), 0)
+      << response.results(0).status().message();
+  EXPECT_GT(response.results(0).response().labels_size(), 0);
+  EXPECT_EQ(response.results(1).status().code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_THAT(response.results(1).status().message(),
+              HasSubstr(absl::StrCat("this one's ", large.size(),
+                                     " would pass 1048576 "
+                                     "(--max_tokenize_queue_bytes)")));
+  EXPECT_TRUE(server_->WaitForLine(R"("code":"RESOURCE_EXHAUSTED")",
+                                   absl::Seconds(5)));
+}
+
 TEST_F(ServerTest, SigtermDrainsInFlightRequestsAndExitsZero) {
   Start({"--drain_timeout", "60s"});
   std::atomic<int> ok_count{0};
