@@ -292,9 +292,16 @@ void ServiceCore::CallEnded() {
   {
     const std::lock_guard<std::mutex> lock(calls_mutex_);
     --calls_in_flight_;
+    ++calls_ended_;
     metrics_.SetInflightRequests(calls_in_flight_);
   }
   calls_done_.notify_all();
+}
+
+std::optional<uint64_t> ServiceCore::CallsEndedIfIdle() {
+  const std::lock_guard<std::mutex> lock(calls_mutex_);
+  if (calls_in_flight_ > 0) return std::nullopt;
+  return calls_ended_;
 }
 
 bool ServiceCore::WaitForCalls(absl::Duration timeout) {

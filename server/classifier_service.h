@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -78,6 +79,9 @@ class ServiceCore {
   void CallEnded();
   // Waits until no call is in flight; false on timeout.
   bool WaitForCalls(absl::Duration timeout);
+  // How many calls have ended, when none is in flight; nullopt while some
+  // are.
+  std::optional<uint64_t> CallsEndedIfIdle();
 
   Call NewCall(grpc::CallbackServerContext* context, RpcMethod method,
                const std::string& request_id, uint32_t top_k);
@@ -108,6 +112,7 @@ class ServiceCore {
   std::mutex calls_mutex_;
   std::condition_variable calls_done_;
   int64_t calls_in_flight_ = 0;
+  uint64_t calls_ended_ = 0;
   // What the documents posted to `preparation_` and not yet tokenized hold:
   // the preparation threads' queue is otherwise bounded only by how many
   // calls clients open.

@@ -173,6 +173,11 @@ std::vector<Option> Options() {
       DurationOption("drain_timeout",
                      "on SIGTERM, how long in-flight work may take to finish",
                      &ServerConfig::drain_timeout),
+      DurationOption("memory_trim_interval",
+                     "how often a server with no call in flight returns the "
+                     "heap's free memory to the system (after it served "
+                     "calls); 0s: never",
+                     &ServerConfig::memory_trim_interval),
       {{"log_level", "info", "debug, info, warning or error"},
        [](const std::string& text, ServerConfig* config) {
          absl::StatusOr<LogLevel> level = ParseLogLevel(text);

@@ -49,6 +49,8 @@ struct ServerConfig {
   int64_t max_stream_bytes = int64_t{16} << 20;
   int max_batch_documents = 64;
   absl::Duration drain_timeout = absl::Seconds(30);
+  // How often an idle server returns freed heap memory to the system; 0: never.
+  absl::Duration memory_trim_interval = absl::Seconds(1);
   LogLevel log_level = LogLevel::kInfo;
   // PEM files; no certificate chain: plain text. A client CA: mutual TLS.
   std::string tls_cert_chain;

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -26,6 +27,7 @@
 #include "server/classifier_service.h"
 #include "server/config.h"
 #include "server/document_preparer.h"
+#include "server/idle_memory_trimmer.h"
 #include "server/logger.h"
 #include "server/metrics.h"
 #include "server/metrics_http.h"
@@ -184,6 +186,21 @@ int Serve(const ServerConfig& config, const CpuKernelInfo& kernels,
              {{"address", absl::StrCat(config.host, ":", bound_port)},
               {"port", bound_port},
               {"security", tls::ServerSecurity(tls_files)}});
+
+  // Between bursts, the heap's free pages go back to the system.
+  std::optional<IdleMemoryTrimmer> trimmer;
+  if (config.memory_trim_interval > absl::ZeroDuration()) {
+    trimmer.emplace(config.memory_trim_interval,
+                    [&core, trimmed_after = uint64_t{0}]() mutable {
+                      const std::optional<uint64_t> ended =
+                          core.CallsEndedIfIdle();
+                      if (!ended.has_value() || *ended == trimmed_after) {
+                        return false;
+                      }
+                      trimmed_after = *ended;
+                      return true;
+                    });
+  }
 
   int signal_number = 0;
   sigwait(&signals, &signal_number);
