@@ -6,7 +6,7 @@
 // the report (tests/server/abuse_test.cc).
 //
 // A full run: reference answers; a warm-up (every multi-megabyte case of
-// the mix at once, --warmup_scale of the rest, the concurrent streams); the
+// the mix in full, --warmup_scale of the rest, the concurrent streams); the
 // load (the mix at --scale and --concurrency, with endless uploads held open
 // beside it, then --streams uploads open at once); the server's RSS
 // (/proc/PID/status VmRSS) after start, after the warm-up and after the
@@ -135,11 +135,12 @@ function shuffle(next, list) {
   return list;
 }
 
-// The calls of a mix: each of `cases` `count * scale` times (at least once).
-function mixTasks(cases, scale) {
+// The calls of a mix: each of `cases` `count * scale` times (at least once),
+// the multi-megabyte ones `count * largeScale` times.
+function mixTasks(cases, scale, largeScale = scale) {
   const tasks = [];
   for (const kind of cases) {
-    const count = Math.max(1, Math.round(kind.count * scale));
+    const count = Math.max(1, Math.round(kind.count * (kind.large ? largeScale : scale)));
     for (let n = 0; n < count; ++n) tasks.push({kind, n});
   }
   return tasks;
@@ -279,7 +280,7 @@ async function main() {
     const rss = {after_start_kib: residentKib(args.pid)};
     const warmup = new Tally();
     const warmupStart = Date.now();
-    await runMix(base, warmup, mixTasks(CASES, args.warmup_scale), args.concurrency,
+    await runMix(base, warmup, mixTasks(CASES, args.warmup_scale, 1), args.concurrency,
                  Math.max(1, Math.round(20 * args.warmup_scale)));
     if (args.streams > 0) await concurrentStreams(base, warmup, args.streams);
     const warmupSeconds = (Date.now() - warmupStart) / 1000;

@@ -86,7 +86,7 @@ async function classify(ctx, fields, options) {
 }
 
 // Each case: name, expect (the documented code), count (per full run), run;
-// `large` marks the multi-megabyte ones, which the warm-up sends all at once.
+// `large` marks the multi-megabyte ones, which the warm-up sends in full.
 const CASES = [
   // Valid requests: the answer must be the quiet reference's.
   {name: 'classify_text', expect: 'OK', count: 2400, run: async (ctx, n) => {
