@@ -230,7 +230,8 @@ class ClassifyStreamReactor final
     const auto bytes = static_cast<int64_t>(text->size());
     core_.Classify(
         NewCall(), bytes,
-        [text = *std::move(text), truncation = assembler_.options().truncation()](
+        [text = *std::move(text),
+         truncation = assembler_.options().truncation()](
             const DocumentPreparer& preparer) {
           return preparer.FromText(text, truncation);
         },
@@ -333,8 +334,7 @@ ServiceCore::Call ServiceCore::NewCall(grpc::CallbackServerContext* context,
 void ServiceCore::Classify(const Call& call, int64_t input_bytes,
                            Prepare prepare, Finish finish) {
   const int64_t waiting = tokenize_queue_bytes_.fetch_add(input_bytes);
-  if (waiting > 0 &&
-      waiting + input_bytes > limits_.max_tokenize_queue_bytes) {
+  if (waiting > 0 && waiting + input_bytes > limits_.max_tokenize_queue_bytes) {
     tokenize_queue_bytes_.fetch_sub(input_bytes);
     const absl::Status full = absl::ResourceExhaustedError(absl::StrCat(
         "documents waiting to be tokenized hold ", waiting,
@@ -345,13 +345,12 @@ void ServiceCore::Classify(const Call& call, int64_t input_bytes,
     finish(full, {});
     return;
   }
-  preparation_.Post(
-      [this, call, input_bytes, prepare = std::move(prepare),
-       finish = std::move(finish)] {
-        absl::StatusOr<PreparedDocument> prepared = Prepared(call, prepare);
-        tokenize_queue_bytes_.fetch_sub(input_bytes);
-        Enqueue(call, std::move(prepared), finish);
-      });
+  preparation_.Post([this, call, input_bytes, prepare = std::move(prepare),
+                     finish = std::move(finish)] {
+    absl::StatusOr<PreparedDocument> prepared = Prepared(call, prepare);
+    tokenize_queue_bytes_.fetch_sub(input_bytes);
+    Enqueue(call, std::move(prepared), finish);
+  });
 }
 
 absl::StatusOr<PreparedDocument> ServiceCore::Prepared(

@@ -743,8 +743,8 @@ TEST_F(ServerTest, TokenizeQueueBudgetRefusesDocumentsPastIt) {
               HasSubstr(absl::StrCat("this one's ", large.size(),
                                      " would pass 1048576 "
                                      "(--max_tokenize_queue_bytes)")));
-  EXPECT_TRUE(server_->WaitForLine(R"("code":"RESOURCE_EXHAUSTED")",
-                                   absl::Seconds(5)));
+  EXPECT_TRUE(
+      server_->WaitForLine(R"("code":"RESOURCE_EXHAUSTED")", absl::Seconds(5)));
 }
 
 TEST_F(ServerTest, SigtermDrainsInFlightRequestsAndExitsZero) {
