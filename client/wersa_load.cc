@@ -139,12 +139,14 @@ class Load {
             if (sample.measured)
               last_completion_.store(absl::ToUnixNanos(done));
           }
-          {
-            const std::lock_guard<std::mutex> lock(mutex_);
-            in_flight_.fetch_sub(1);
-          }
-          slot_free_.notify_all();
+          // The chain's next request starts before this one stops counting
+          // as in flight: the main thread takes no call in flight for the
+          // end of the run and then destroys what this callback uses, so the
+          // count drops last, under the lock that WaitForAll takes.
           if (then) then();
+          const std::lock_guard<std::mutex> lock(mutex_);
+          in_flight_.fetch_sub(1);
+          slot_free_.notify_all();
         });
   }
 

@@ -38,8 +38,9 @@ Option IntOption(const char* name, const char* help, T ServerConfig::*member,
           [=](const std::string& text, ServerConfig* config) {
             int64_t value = 0;
             if (absl::Status ok = IntValue(name, text, min, max, &value);
-                !ok.ok())
+                !ok.ok()) {
               return ok;
+            }
             config->*member = static_cast<T>(value);
             return absl::OkStatus();
           }};
@@ -232,8 +233,9 @@ absl::StatusOr<ServerConfig> ParseServerConfig(
                env != nullptr) {
       value = env;
     }
-    if (absl::Status applied = option.apply(value, &config); !applied.ok())
+    if (absl::Status applied = option.apply(value, &config); !applied.ok()) {
       return applied;
+    }
   }
   return config;
 }
