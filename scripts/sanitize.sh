@@ -33,7 +33,6 @@ case "$mode" in
     flags="-fsanitize=thread -fno-omit-frame-pointer"
     targets=(server_test server_metrics_test wersa-server wersa-client wersa-load)
     tests=(-R 'ServerTest|MetricsEndpointTest')
-    export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/scripts/tsan.supp"
     ;;
   *)
     echo "usage: scripts/sanitize.sh asan|tsan [ctest arguments]" >&2
@@ -50,5 +49,18 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_C_FLAGS="$flags" \
   -DCMAKE_EXE_LINKER_FLAGS="$flags" -DCMAKE_SHARED_LINKER_FLAGS="$flags"
 cmake --build "$build" --parallel "$(nproc)" --target "${targets[@]}"
+if [ "$mode" = tsan ]; then
+  # scripts/tsan.supp, and every uninstrumented Abseil, gRPC and protobuf
+  # library the binaries load (called_from_lib wants each one by name).
+  {
+    cat scripts/tsan.supp
+    ldd "$build/server/wersa-server" "$build/tests/server/server_test" \
+      "$build/tests/server/server_metrics_test" "$build/client/wersa-client" \
+      "$build/client/wersa-load" |
+      grep -o '/[^ ]*/lib\(absl_[a-z0-9_]*\|grpc[a-z+_]*\|gpr\|protobuf\|upb\|address_sorting\|re2\|cares\)\.so[.0-9]*' |
+      xargs -n 1 basename | sort -u | sed 's/^/called_from_lib:/'
+  } >"$build/tsan.supp"
+  export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/$build/tsan.supp"
+fi
 ctest --test-dir "$build" --output-on-failure --parallel "$(nproc)" \
   --timeout 900 "${tests[@]}" "$@"
