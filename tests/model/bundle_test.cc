@@ -33,7 +33,7 @@ void WriteAll(const fs::path& path, const std::string& bytes) {
 }
 
 std::string SavedBundle(const ModelConfig& config, const std::string& name) {
-  const std::string dir = TemporaryDirectory(name);
+  std::string dir = TemporaryDirectory(name);
   EXPECT_TRUE(SaveBundle(RandomBundle(config, 21), dir).ok());
   return dir;
 }

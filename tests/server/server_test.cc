@@ -18,6 +18,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -40,8 +41,8 @@ using testing_support::ServerProcess;
 
 std::string BundleDirectory() {
   static const std::string dir = [] {
-    const std::string path = ::testing::TempDir() + "/server_test_bundle." +
-                             std::to_string(getpid());
+    std::string path = ::testing::TempDir() + "/server_test_bundle." +
+                       std::to_string(getpid());
     ModelConfig config = testing_support::SmallConfig();
     config.version = "test-7";
     ModelBundle bundle = testing_support::RandomBundle(config, 77);
@@ -62,7 +63,7 @@ std::string Text(int words, uint32_t seed) {
 // Each file is <dir>/<name>.pem with its key in <dir>/<name>.key.
 std::string CertificateDirectory() {
   static const std::string dir = [] {
-    const std::string path =
+    std::string path =
         ::testing::TempDir() + "/server_test_certs." + std::to_string(getpid());
     const testing_support::CommandResult made =
         testing_support::RunCommand(absl::StrCat(
@@ -136,7 +137,7 @@ class ServerTest : public testing::Test {
  protected:
   void Start(std::vector<std::string> extra = {}) {
     server_ = std::make_unique<ServerProcess>(WERSA_SERVER_BINARY,
-                                              StartArguments(extra));
+                                              StartArguments(std::move(extra)));
     ASSERT_TRUE(server_->started()) << absl::StrJoin(server_->Lines(), "\n");
     grpc::ChannelArguments arguments;
     arguments.SetMaxReceiveMessageSize(64 << 20);
@@ -513,6 +514,7 @@ std::vector<std::thread> Occupy(v1::DocumentClassifier::Stub& stub,
                                 ServerProcess& server, int documents,
                                 std::atomic<int>& ok_count) {
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<size_t>(documents));
   for (int i = 0; i < documents; ++i) {
     threads.emplace_back([&stub, &ok_count, i] {
       v1::ClassifyRequest request;
@@ -596,6 +598,7 @@ TEST_F(ServerTest, FullQueueIsResourceExhausted) {
   std::atomic<int> exhausted{0};
   std::string message;
   std::mutex message_mutex;
+  fillers.reserve(6);
   for (int i = 0; i < 6; ++i) {
     fillers.emplace_back([&, i] {
       v1::ClassifyRequest request;
@@ -625,26 +628,30 @@ TEST_F(ServerTest, ConcurrentClientsGetTheirSingleRequestScores) {
   std::vector<std::string> texts;
   std::mt19937 rng(5);
   std::uniform_int_distribution<int> words(5, 3000);
+  texts.reserve(kClients);
   for (int i = 0; i < kClients; ++i) texts.push_back(Text(words(rng), 200 + i));
   std::vector<std::vector<float>> alone(kClients);
   for (int i = 0; i < kClients; ++i) {
     v1::ClassifyResponse response;
     ASSERT_TRUE(ClassifyText(texts[i], &response).ok());
     std::map<std::string, float> by_label;
-    for (const auto& label : response.labels())
+    for (const auto& label : response.labels()) {
       by_label[label.label()] = label.score();
+    }
     for (const auto& [label, score] : by_label) alone[i].push_back(score);
   }
   std::vector<std::vector<float>> together(kClients);
   std::vector<int> batch_sizes(kClients, 0);
   std::vector<std::thread> clients;
+  clients.reserve(kClients);
   for (int i = 0; i < kClients; ++i) {
     clients.emplace_back([&, i] {
       v1::ClassifyResponse response;
       if (!ClassifyText(texts[i], &response).ok()) return;
       std::map<std::string, float> by_label;
-      for (const auto& label : response.labels())
+      for (const auto& label : response.labels()) {
         by_label[label.label()] = label.score();
+      }
       for (const auto& [label, score] : by_label) together[i].push_back(score);
       batch_sizes[i] = response.batch_size();
     });
@@ -653,8 +660,9 @@ TEST_F(ServerTest, ConcurrentClientsGetTheirSingleRequestScores) {
   int batched = 0;
   for (int i = 0; i < kClients; ++i) {
     ASSERT_EQ(together[i].size(), 4u) << "client " << i;
-    for (int j = 0; j < 4; ++j)
+    for (int j = 0; j < 4; ++j) {
       EXPECT_NEAR(together[i][j], alone[i][j], 1e-5) << i;
+    }
     batched += batch_sizes[i] > 1;
   }
   EXPECT_GT(batched, 0) << "concurrent requests should share batches";
