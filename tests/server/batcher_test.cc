@@ -92,8 +92,8 @@ class BatcherTest : public testing::Test {
 };
 
 TEST_F(BatcherTest, ConcurrentSubmissionsEachGetTheirOwnDocumentsScores) {
-  constexpr int kThreads = 8;
-  constexpr int kPerThread = 12;
+  constexpr size_t kThreads = 8;
+  constexpr size_t kPerThread = 12;
   constexpr size_t kRequests = kThreads * kPerThread;
   std::vector<std::vector<int32_t>> documents;
   documents.reserve(kRequests);
@@ -120,10 +120,10 @@ TEST_F(BatcherTest, ConcurrentSubmissionsEachGetTheirOwnDocumentsScores) {
     Batcher batcher(MakePredictor(), options, logger_, metrics_);
     std::vector<std::thread> submitters;
     submitters.reserve(kThreads);
-    for (int t = 0; t < kThreads; ++t) {
+    for (size_t t = 0; t < kThreads; ++t) {
       submitters.emplace_back([&, t] {
-        for (int k = 0; k < kPerThread; ++k) {
-          const size_t index = static_cast<size_t>(t * kPerThread + k);
+        for (size_t k = 0; k < kPerThread; ++k) {
+          const size_t index = t * kPerThread + k;
           EXPECT_TRUE(
               batcher
                   .Submit(Request(documents[index], outcomes.Recorder(index)))
@@ -257,8 +257,8 @@ TEST_F(BatcherTest, DestructionWhileSubmittersRaceItLosesNothingAccepted) {
   // Submitters keep going while the batcher stops accepting, and it is
   // destroyed with work still queued: every accepted request is answered
   // exactly once, every refused one never.
-  constexpr int kThreads = 4;
-  constexpr int kPerThread = 50;
+  constexpr size_t kThreads = 4;
+  constexpr size_t kPerThread = 50;
   Outcomes outcomes(kThreads * kPerThread);
   std::vector<std::atomic<bool>> accepted(kThreads * kPerThread);
   {
@@ -268,11 +268,11 @@ TEST_F(BatcherTest, DestructionWhileSubmittersRaceItLosesNothingAccepted) {
     absl::Notification started;
     std::vector<std::thread> submitters;
     submitters.reserve(kThreads);
-    for (int t = 0; t < kThreads; ++t) {
+    for (size_t t = 0; t < kThreads; ++t) {
       submitters.emplace_back([&, t] {
         started.WaitForNotification();
-        for (int k = 0; k < kPerThread; ++k) {
-          const size_t index = static_cast<size_t>(t * kPerThread + k);
+        for (size_t k = 0; k < kPerThread; ++k) {
+          const size_t index = t * kPerThread + k;
           const absl::Status status = batcher.Submit(
               Request(RandomIds(10, 1000 + index), outcomes.Recorder(index)));
           EXPECT_TRUE(status.ok() ||

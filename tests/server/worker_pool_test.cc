@@ -14,8 +14,8 @@ namespace wersa::server {
 namespace {
 
 TEST(WorkerPoolTest, EveryTaskPostedFromManyThreadsRunsExactlyOnce) {
-  constexpr int kPosters = 6;
-  constexpr int kPerPoster = 500;
+  constexpr size_t kPosters = 6;
+  constexpr size_t kPerPoster = 500;
   std::vector<std::atomic<int>> runs(kPosters * kPerPoster);
   std::mutex mutex;
   std::set<std::thread::id> workers;
@@ -23,9 +23,9 @@ TEST(WorkerPoolTest, EveryTaskPostedFromManyThreadsRunsExactlyOnce) {
     WorkerPool pool(3);
     std::vector<std::thread> posters;
     posters.reserve(kPosters);
-    for (int p = 0; p < kPosters; ++p) {
+    for (size_t p = 0; p < kPosters; ++p) {
       posters.emplace_back([&, p] {
-        for (int k = 0; k < kPerPoster; ++k) {
+        for (size_t k = 0; k < kPerPoster; ++k) {
           pool.Post([&, index = p * kPerPoster + k] {
             ++runs[index];
             const std::lock_guard<std::mutex> lock(mutex);
@@ -58,8 +58,9 @@ TEST(WorkerPoolTest, OneThreadRunsTasksInPostingOrder) {
   std::vector<int> order;
   {
     WorkerPool pool(1);
-    for (int i = 0; i < 100; ++i)
+    for (int i = 0; i < 100; ++i) {
       pool.Post([&order, i] { order.push_back(i); });
+    }
   }
   ASSERT_EQ(order.size(), 100u);
   for (int i = 0; i < 100; ++i) EXPECT_EQ(order[static_cast<size_t>(i)], i);
