@@ -3,17 +3,20 @@
 #
 #   scripts/sanitize.sh asan   AddressSanitizer + UndefinedBehaviorSanitizer,
 #                              every test, in build-asan/
-#   scripts/sanitize.sh tsan   ThreadSanitizer, the server tests (the batcher
-#                              runs inside them), in build-tsan/
+#   scripts/sanitize.sh tsan   ThreadSanitizer, the batcher, worker-pool,
+#                              memory-trimmer and server tests, in
+#                              build-tsan/, against Abseil and gRPC built
+#                              with TSan (scripts/build-tsan-deps.sh, run
+#                              first; about an hour the first time)
 #
 # Extra arguments go to ctest (e.g. -R ServerTest). Exits non-zero on any
 # sanitizer report: every report aborts its process (halt_on_error), so the
 # test that triggered it fails.
 #
-# LibTorch, OpenBLAS and libgomp come from Debian uninstrumented. ASan and
-# UBSan need nothing from them; TSan cannot see the synchronisation inside
-# libgomp's thread pool, so reports whose stacks pass through those
-# libraries are suppressed (scripts/tsan.supp, which says what that costs).
+# LibTorch, OpenBLAS, libgomp, protobuf, OpenSSL, RE2 and c-ares come from
+# Debian uninstrumented. ASan and UBSan need nothing from them; TSan cannot
+# see the synchronisation inside them, so what it reports through them is
+# suppressed (scripts/tsan.supp, which says what that costs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,8 +34,13 @@ case "$mode" in
     ;;
   tsan)
     flags="-fsanitize=thread -fno-omit-frame-pointer"
-    targets=(server_test server_metrics_test wersa-server wersa-client wersa-load)
-    tests=(-R 'ServerTest|MetricsEndpointTest')
+    targets=(batcher_test worker_pool_test idle_memory_trimmer_test
+      server_test server_metrics_test wersa-server wersa-client wersa-load)
+    tests=(-R 'BatcherTest|WorkerPoolTest|IdleMemoryTrimmerTest|ServerTest|MetricsEndpointTest')
+    scripts/build-tsan-deps.sh
+    tsan_prefix="$PWD/build-tsan-deps/prefix"
+    prefix_args=(-Dabsl_DIR="$tsan_prefix/lib/cmake/absl"
+      -DgRPC_DIR="$tsan_prefix/lib/cmake/grpc")
     ;;
   *)
     echo "usage: scripts/sanitize.sh asan|tsan [ctest arguments]" >&2
@@ -45,19 +53,29 @@ if [ -z "${WERSA_ARXIV_DATA:-}" ] && [ -d ../shared/data/arxiv ]; then
 fi
 build="build-$mode"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DWERSA_CUDA=OFF -DWERSA_BUILD_BENCHMARKS=OFF \
+  -DWERSA_CUDA=OFF -DWERSA_BUILD_BENCHMARKS=OFF ${prefix_args[@]+"${prefix_args[@]}"} \
   -DCMAKE_CXX_FLAGS="$flags" -DCMAKE_C_FLAGS="$flags" \
   -DCMAKE_EXE_LINKER_FLAGS="$flags" -DCMAKE_SHARED_LINKER_FLAGS="$flags"
 cmake --build "$build" --parallel "$(nproc)" --target "${targets[@]}"
 if [ "$mode" = tsan ]; then
-  # scripts/tsan.supp, and every uninstrumented Abseil, gRPC and protobuf
-  # library the binaries load (called_from_lib wants each one by name).
+  binaries=("$build/server/wersa-server" "$build/client/wersa-client"
+    "$build/client/wersa-load")
+  for target in "${targets[@]}"; do
+    binaries+=($(find "$build/tests" -type f -name "$target" -perm -u+x))
+  done
+  # Every Abseil and gRPC library must come from the instrumented prefix: one
+  # uninstrumented copy brings the false reports back.
+  if ldd "${binaries[@]}" | grep -E 'lib(absl_|grpc|gpr|upb|address_sorting)' |
+    grep -v -F "$tsan_prefix/lib/"; then
+    echo "sanitize.sh: the libraries above are not the instrumented ones" >&2
+    exit 1
+  fi
+  # scripts/tsan.supp, and a called_from_lib line for each uninstrumented
+  # library left that the binaries load (it wants each one by name).
   {
     cat scripts/tsan.supp
-    ldd "$build/server/wersa-server" "$build/tests/server/server_test" \
-      "$build/tests/server/server_metrics_test" "$build/client/wersa-client" \
-      "$build/client/wersa-load" |
-      grep -o '/[^ ]*/lib\(absl_[a-z0-9_]*\|grpc[a-z+_]*\|gpr\|protobuf\|upb\|address_sorting\|re2\|cares\)\.so[.0-9]*' |
+    ldd "${binaries[@]}" |
+      grep -o '/[^ ]*/lib\(protobuf\|re2\|cares\|ssl\|crypto\)\.so[.0-9]*' |
       xargs -n 1 basename | sort -u | sed 's/^/called_from_lib:/'
   } >"$build/tsan.supp"
   export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/$build/tsan.supp"

@@ -110,7 +110,7 @@ class MetricsEndpointTest : public testing::Test {
 };
 
 TEST_F(MetricsEndpointTest, LiveScrapePassesPromtoolAndCountsWhatHappened) {
-  Start({"--max_tokens", "500"});
+  ASSERT_NO_FATAL_FAILURE(Start({"--max_tokens", "500"}));
   ASSERT_GT(server_->metrics_port(), 0);
   int64_t tokens = 0;
   for (const int words : {40, 200, 600}) {  // the last is truncated to 500
@@ -220,7 +220,7 @@ TEST_F(MetricsEndpointTest, LiveScrapePassesPromtoolAndCountsWhatHappened) {
 }
 
 TEST_F(MetricsEndpointTest, HealthzAndReadyzFollowTheServerThroughADrain) {
-  Start({"--drain_timeout", "30s"});
+  ASSERT_NO_FATAL_FAILURE(Start({"--drain_timeout", "30s"}));
   const int port = server_->metrics_port();
   EXPECT_EQ(HttpGet(port, "/healthz").status, 200);
   EXPECT_EQ(HttpGet(port, "/readyz").status, 200);
@@ -249,7 +249,7 @@ TEST_F(MetricsEndpointTest, HealthzAndReadyzFollowTheServerThroughADrain) {
 }
 
 TEST_F(MetricsEndpointTest, NegativeMetricsPortTurnsTheEndpointOff) {
-  Start({"--metrics_port", "-1"});
+  ASSERT_NO_FATAL_FAILURE(Start({"--metrics_port", "-1"}));
   EXPECT_EQ(server_->metrics_port(), 0);
   EXPECT_THAT(absl::StrJoin(server_->Lines(), "\n"),
               Not(HasSubstr("metrics_listening")));
@@ -265,7 +265,7 @@ TEST_F(MetricsEndpointTest, NegativeMetricsPortTurnsTheEndpointOff) {
 // A real Prometheus scrapes the server every second while it answers N
 // requests; PromQL over its HTTP API sees exactly N and a sane p99.
 TEST_F(MetricsEndpointTest, PrometheusScrapesExactCountsAndLatency) {
-  Start();
+  ASSERT_NO_FATAL_FAILURE(Start());
   PrometheusProcess prometheus(PROMETHEUS_BINARY, server_->metrics_port());
   ASSERT_TRUE(prometheus.ready()) << prometheus.Log();
 

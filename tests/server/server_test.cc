@@ -205,7 +205,7 @@ void ExpectStatus(const grpc::Status& status, grpc::StatusCode code,
 }
 
 TEST_F(ServerTest, ClassifyReturnsEveryLabelSortedWithTimings) {
-  Start();
+  ASSERT_NO_FATAL_FAILURE(Start());
   v1::ClassifyRequest request;
   request.set_text(Text(300, 1));
   request.set_request_id("req-1");
@@ -259,7 +259,7 @@ TEST_F(ServerTest, ClassifyReturnsEveryLabelSortedWithTimings) {
 // timings; the document's text never reaches a log line, whatever happens to
 // the request.
 TEST_F(ServerTest, RequestLogLinesCarryCountsAndTimingsButNeverText) {
-  Start({"--max_tokens", "400"});
+  ASSERT_NO_FATAL_FAILURE(Start({"--max_tokens", "400"}));
   const std::string secret = "zyxwvsecretword";
   v1::ClassifyRequest request;
   request.set_text(Text(100, 11) + " " + secret);
@@ -319,7 +319,7 @@ TEST_F(ServerTest, RequestLogLinesCarryCountsAndTimingsButNeverText) {
 }
 
 TEST_F(ServerTest, InvalidInputGetsInvalidArgument) {
-  Start({"--max_tokens", "500"});
+  ASSERT_NO_FATAL_FAILURE(Start({"--max_tokens", "500"}));
   v1::ClassifyResponse response;
   ExpectStatus(ClassifyText("", &response), grpc::StatusCode::INVALID_ARGUMENT,
                "document is empty");
@@ -370,7 +370,7 @@ TEST_F(ServerTest, InvalidInputGetsInvalidArgument) {
 }
 
 TEST_F(ServerTest, MessageTooLargeIsResourceExhausted) {
-  Start({"--max_message_bytes", "100000"});
+  ASSERT_NO_FATAL_FAILURE(Start({"--max_message_bytes", "100000"}));
   v1::ClassifyResponse response;
   const grpc::Status status = ClassifyText(std::string(200000, 'a'), &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
@@ -378,7 +378,7 @@ TEST_F(ServerTest, MessageTooLargeIsResourceExhausted) {
 }
 
 TEST_F(ServerTest, ClassifyBatchGivesEachDocumentItsOwnStatus) {
-  Start({"--max_batch_documents", "8"});
+  ASSERT_NO_FATAL_FAILURE(Start({"--max_batch_documents", "8"}));
   v1::ClassifyBatchRequest batch;
   batch.add_requests()->set_text(Text(100, 3));
   batch.add_requests()->set_text("");
@@ -414,7 +414,7 @@ TEST_F(ServerTest, ClassifyBatchGivesEachDocumentItsOwnStatus) {
 }
 
 TEST_F(ServerTest, ClassifyStreamReassemblesChunksAndHonoursLimits) {
-  Start({"--max_stream_bytes", "2000000"});
+  ASSERT_NO_FATAL_FAILURE(Start({"--max_stream_bytes", "2000000"}));
   // A multi-byte character split between chunks must survive reassembly.
   const std::string text = Text(400, 5) + " caf\xc3\xa9 " + Text(100, 6);
   const size_t split = text.find("\xc3\xa9") + 1;
@@ -448,7 +448,7 @@ TEST_F(ServerTest, ClassifyStreamReassemblesChunksAndHonoursLimits) {
 // half-closes or keeps the upload open; it must not end the upload as if it
 // were complete, which would classify the chunks before it.
 TEST_F(ServerTest, ClassifyStreamRefusesAChunkThatIsNotADocumentChunk) {
-  Start();
+  ASSERT_NO_FATAL_FAILURE(Start());
   v1::DocumentChunk good;
   good.set_text(Text(50, 3));
   v1::DocumentChunk bad = good;
@@ -467,7 +467,7 @@ TEST_F(ServerTest, ClassifyStreamRefusesAChunkThatIsNotADocumentChunk) {
 }
 
 TEST_F(ServerTest, StreamsA131072TokenDocument) {
-  Start();
+  ASSERT_NO_FATAL_FAILURE(Start());
   const std::string text = Text(140000, 7);
   std::vector<std::string> chunks;
   for (size_t offset = 0; offset < text.size(); offset += 256 << 10) {
@@ -488,7 +488,8 @@ TEST_F(ServerTest, StreamsA131072TokenDocument) {
 }
 
 TEST_F(ServerTest, GetModelInfoDescribesTheModelAndLimits) {
-  Start({"--max_batch_documents", "16", "--truncation", "head_tail"});
+  ASSERT_NO_FATAL_FAILURE(
+      Start({"--max_batch_documents", "16", "--truncation", "head_tail"}));
   v1::ModelInfo info;
   grpc::ClientContext context;
   ASSERT_TRUE(
@@ -538,7 +539,7 @@ std::vector<std::thread> Occupy(v1::DocumentClassifier::Stub& stub,
 }
 
 TEST_F(ServerTest, DeadlinePassedInQueueNeverRuns) {
-  Start();
+  ASSERT_NO_FATAL_FAILURE(Start());
   std::atomic<int> ok_count{0};
   std::vector<std::thread> busy = Occupy(*stub_, *server_, 3, ok_count);
   v1::ClassifyRequest request;
@@ -562,7 +563,7 @@ TEST_F(ServerTest, DeadlinePassedInQueueNeverRuns) {
 }
 
 TEST_F(ServerTest, CancelledRequestIsDroppedBeforeItRuns) {
-  Start();
+  ASSERT_NO_FATAL_FAILURE(Start());
   std::atomic<int> ok_count{0};
   std::vector<std::thread> busy = Occupy(*stub_, *server_, 3, ok_count);
   grpc::ClientContext context;
@@ -587,7 +588,7 @@ TEST_F(ServerTest, CancelledRequestIsDroppedBeforeItRuns) {
 }
 
 TEST_F(ServerTest, FullQueueIsResourceExhausted) {
-  Start({"--max_queue_tokens", "3000"});
+  ASSERT_NO_FATAL_FAILURE(Start({"--max_queue_tokens", "3000"}));
   std::atomic<int> ok_count{0};
   std::vector<std::thread> busy = Occupy(*stub_, *server_, 1, ok_count);
   // Running (its batch was recorded before the model started): the queue is
@@ -623,7 +624,7 @@ TEST_F(ServerTest, FullQueueIsResourceExhausted) {
 // 64 concurrent clients with documents of mixed lengths get exactly the
 // scores each document gets alone: batching does not change results.
 TEST_F(ServerTest, ConcurrentClientsGetTheirSingleRequestScores) {
-  Start({"--max_batch_delay", "20ms"});
+  ASSERT_NO_FATAL_FAILURE(Start({"--max_batch_delay", "20ms"}));
   constexpr int kClients = 64;
   std::vector<std::string> texts;
   std::mt19937 rng(5);
@@ -669,7 +670,7 @@ TEST_F(ServerTest, ConcurrentClientsGetTheirSingleRequestScores) {
 }
 
 TEST_F(ServerTest, HealthAndReflection) {
-  Start();
+  ASSERT_NO_FATAL_FAILURE(Start());
   EXPECT_EQ(Health(""), grpc::health::v1::HealthCheckResponse::SERVING);
   EXPECT_EQ(Health("wersa.v1.DocumentClassifier"),
             grpc::health::v1::HealthCheckResponse::SERVING);
@@ -682,7 +683,7 @@ TEST_F(ServerTest, HealthAndReflection) {
 // more than gRPC has threads, held every other call for as long as their
 // tokenization took: health checks timed out.)
 TEST_F(ServerTest, HealthAnswersWhileLargeDocumentsAreTokenized) {
-  Start();
+  ASSERT_NO_FATAL_FAILURE(Start());
   const int documents =
       2 * static_cast<int>(std::thread::hardware_concurrency()) + 2;
   v1::ClassifyRequest large;
@@ -731,7 +732,8 @@ TEST_F(ServerTest, HealthAnswersWhileLargeDocumentsAreTokenized) {
 // the first document of a batch is taken (one always is when none waits),
 // the second passes the budget while the first is still being tokenized.
 TEST_F(ServerTest, TokenizeQueueBudgetRefusesDocumentsPastIt) {
-  Start({"--max_tokenize_queue_bytes", "1048576", "--threads", "1"});
+  ASSERT_NO_FATAL_FAILURE(
+      Start({"--max_tokenize_queue_bytes", "1048576", "--threads", "1"}));
   std::string large;
   const std::string piece = Text(2000, 32) + " ";
   while (large.size() < (3U << 20)) large.append(piece);
@@ -756,7 +758,7 @@ TEST_F(ServerTest, TokenizeQueueBudgetRefusesDocumentsPastIt) {
 }
 
 TEST_F(ServerTest, SigtermDrainsInFlightRequestsAndExitsZero) {
-  Start({"--drain_timeout", "60s"});
+  ASSERT_NO_FATAL_FAILURE(Start({"--drain_timeout", "60s"}));
   std::atomic<int> ok_count{0};
   std::vector<std::thread> in_flight = Occupy(*stub_, *server_, 4, ok_count);
   server_->Signal(SIGTERM);
@@ -788,10 +790,10 @@ TEST_F(ServerTest, BadFlagsAndBundlesStopTheServerWithAMessage) {
 // cannot talk to a TLS server.
 TEST_F(ServerTest, TlsCallGetsThePlainTextScores) {
   const std::string text = Text(300, 30);
-  Start();
+  ASSERT_NO_FATAL_FAILURE(Start());
   v1::ClassifyResponse plain;
   ASSERT_TRUE(ClassifyText(text, &plain).ok());
-  Start(TlsArguments());
+  ASSERT_NO_FATAL_FAILURE(Start(TlsArguments()));
   EXPECT_TRUE(server_->WaitForLine(R"("security":"tls")", absl::Seconds(1)));
   auto secure = OwnConnection(server_->target(), {Pem("ca"), "", ""});
   v1::ClassifyResponse response;
@@ -811,7 +813,7 @@ TEST_F(ServerTest, TlsCallGetsThePlainTextScores) {
 TEST_F(ServerTest, MutualTlsRefusesClientsWithoutATrustedCertificate) {
   std::vector<std::string> arguments = TlsArguments();
   arguments.insert(arguments.end(), {"--tls_client_ca", Pem("ca")});
-  Start(arguments);
+  ASSERT_NO_FATAL_FAILURE(Start(arguments));
   EXPECT_TRUE(
       server_->WaitForLine(R"("security":"mutual_tls")", absl::Seconds(1)));
   auto trusted = OwnConnection(server_->target(),
@@ -878,7 +880,7 @@ TEST_F(ServerTest, BadTlsFilesStopTheServerWithAMessage) {
 TEST_F(ServerTest, ClientProgramsUseTlsFlags) {
   std::vector<std::string> arguments = TlsArguments();
   arguments.insert(arguments.end(), {"--tls_client_ca", Pem("ca")});
-  Start(arguments);
+  ASSERT_NO_FATAL_FAILURE(Start(arguments));
   const std::string tls_flags =
       absl::StrCat(" --target ", server_->target(), " --tls_ca ", Pem("ca"),
                    " --tls_cert_chain ", Pem("client"), " --tls_private_key ",
@@ -910,7 +912,7 @@ TEST_F(ServerTest, ClientProgramsUseTlsFlags) {
 // client (here until their deadline) and never reach the service; another
 // connection is not held up.
 TEST_F(ServerTest, CallsPastMaxConcurrentStreamsWaitInTheClient) {
-  Start({"--max_concurrent_streams", "1"});
+  ASSERT_NO_FATAL_FAILURE(Start({"--max_concurrent_streams", "1"}));
   v1::ClassifyResponse response;
   // A finished call: the client has the server's settings, limit included.
   ASSERT_TRUE(ClassifyText(Text(50, 40), &response).ok());
@@ -951,7 +953,8 @@ TEST_F(ServerTest, CallsPastMaxConcurrentStreamsWaitInTheClient) {
 // server sends GOAWAY "too_many_pings" and closes the connection, and the
 // client's call fails with UNAVAILABLE. Other connections carry on.
 TEST_F(ServerTest, ClientPingingTooOftenGetsUnavailable) {
-  Start({"--keepalive_min_ping_interval", "10s", "--max_ping_strikes", "2"});
+  ASSERT_NO_FATAL_FAILURE(Start(
+      {"--keepalive_min_ping_interval", "10s", "--max_ping_strikes", "2"}));
   v1::ClassifyOptions options;
   options.set_request_id("well-behaved");
   grpc::ClientContext good_context;
