@@ -11,7 +11,8 @@
 #
 # Needs scripts/install-deps.sh first (the packages and the deb-src line);
 # installs Debian's libprotoc-dev if it is missing.
-# About an hour on 2 cores; a stamp skips it once done for these versions.
+# About 25 minutes on 2 cores (Abseil 4, gRPC 20); a stamp skips it once
+# done for these versions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -4,10 +4,11 @@
 #   scripts/sanitize.sh asan   AddressSanitizer + UndefinedBehaviorSanitizer,
 #                              every test, in build-asan/
 #   scripts/sanitize.sh tsan   ThreadSanitizer, the batcher, worker-pool,
-#                              memory-trimmer and server tests, in
-#                              build-tsan/, against Abseil and gRPC built
-#                              with TSan (scripts/build-tsan-deps.sh, run
-#                              first; about an hour the first time)
+#                              memory-trimmer and server tests (the abuse
+#                              test included), in build-tsan/, against
+#                              Abseil and gRPC built with TSan
+#                              (scripts/build-tsan-deps.sh, run first;
+#                              about 25 minutes on 2 cores, once)
 #
 # Extra arguments go to ctest (e.g. -R ServerTest). Exits non-zero on any
 # sanitizer report: every report aborts its process (halt_on_error), so the
@@ -35,8 +36,9 @@ case "$mode" in
   tsan)
     flags="-fsanitize=thread -fno-omit-frame-pointer"
     targets=(batcher_test worker_pool_test idle_memory_trimmer_test
-      server_test server_metrics_test wersa-server wersa-client wersa-load)
-    tests=(-R 'BatcherTest|WorkerPoolTest|IdleMemoryTrimmerTest|ServerTest|MetricsEndpointTest')
+      server_test server_metrics_test interop_test abuse_test
+      wersa-server wersa-client wersa-load)
+    tests=(-R 'BatcherTest|WorkerPoolTest|IdleMemoryTrimmerTest|ServerTest|MetricsEndpointTest|InteropTest|AbuseTest')
     scripts/build-tsan-deps.sh
     tsan_prefix="$PWD/build-tsan-deps/prefix"
     prefix_args=(-Dabsl_DIR="$tsan_prefix/lib/cmake/absl"
