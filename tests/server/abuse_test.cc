@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <cstdio>
 #include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -27,6 +28,19 @@
 
 namespace wersa {
 namespace {
+
+// This test program and the server are built together, so they share it.
+#if defined(__SANITIZE_THREAD__)
+constexpr bool kThreadSanitizer = true;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+constexpr bool kThreadSanitizer = true;
+#else
+constexpr bool kThreadSanitizer = false;
+#endif
+#else
+constexpr bool kThreadSanitizer = false;
+#endif
 
 // Every kind of input the brief of the test names, with the fewest of each a
 // full run sends.
@@ -125,7 +139,16 @@ TEST(AbuseTest, ServerSurvivesTenThousandValidAndHostileRequests) {
   // is a leak: memory returned below the baseline is not asserted on.
   const nlohmann::json& rss = report["rss"];
   const double baseline = rss["after_warmup_kib"].get<double>();
-  EXPECT_LE(rss["after_load_kib"].get<double>(), 1.10 * baseline) << rss.dump();
+  if (kThreadSanitizer) {
+    // Its shadow memory counts in RSS and grows with every heap page the load
+    // touches for the first time; the bound holds for the process alone,
+    // which every other build checks.
+    std::printf("RSS bound not checked under ThreadSanitizer: %s\n",
+                rss.dump().c_str());
+  } else {
+    EXPECT_LE(rss["after_load_kib"].get<double>(), 1.10 * baseline)
+        << rss.dump();
+  }
 
   // Still the same healthy process: it drains everything and exits 0.
   EXPECT_EQ(server.Wait(absl::ZeroDuration()), -1) << "the server exited";
