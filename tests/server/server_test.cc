@@ -643,12 +643,18 @@ TEST_F(ServerTest, ConcurrentClientsGetTheirSingleRequestScores) {
   }
   std::vector<std::vector<float>> together(kClients);
   std::vector<int> batch_sizes(kClients, 0);
+  std::vector<std::string> failures(kClients);
   std::vector<std::thread> clients;
   clients.reserve(kClients);
   for (int i = 0; i < kClients; ++i) {
     clients.emplace_back([&, i] {
       v1::ClassifyResponse response;
-      if (!ClassifyText(texts[i], &response).ok()) return;
+      const grpc::Status status = ClassifyText(texts[i], &response);
+      if (!status.ok()) {
+        failures[i] =
+            absl::StrCat(status.error_code(), ": ", status.error_message());
+        return;
+      }
       std::map<std::string, float> by_label;
       for (const auto& label : response.labels()) {
         by_label[label.label()] = label.score();
@@ -660,7 +666,7 @@ TEST_F(ServerTest, ConcurrentClientsGetTheirSingleRequestScores) {
   for (std::thread& client : clients) client.join();
   int batched = 0;
   for (int i = 0; i < kClients; ++i) {
-    ASSERT_EQ(together[i].size(), 4u) << "client " << i;
+    ASSERT_EQ(together[i].size(), 4u) << "client " << i << " " << failures[i];
     for (int j = 0; j < 4; ++j) {
       EXPECT_NEAR(together[i][j], alone[i][j], 1e-5) << i;
     }
