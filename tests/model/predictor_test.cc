@@ -8,7 +8,6 @@
 #include <memory>
 #include <numeric>
 #include <optional>
-#include <random>
 #include <vector>
 
 #include "model/device_memory.h"
@@ -19,27 +18,17 @@ namespace {
 
 using testing::HasSubstr;
 using testing_support::RandomBundle;
+using testing_support::RandomTokenIds;
 using testing_support::SmallConfig;
 
 std::unique_ptr<Predictor> MakePredictor(const ModelConfig& config) {
-  absl::StatusOr<std::unique_ptr<Predictor>> predictor =
-      Predictor::Create(RandomBundle(config, 31), PredictorOptions{1, "cpu"});
-  EXPECT_TRUE(predictor.ok()) << predictor.status();
-  return *std::move(predictor);
-}
-
-std::vector<int32_t> RandomIds(int64_t length, int64_t vocab, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<int32_t> id(0, static_cast<int32_t>(vocab - 1));
-  std::vector<int32_t> ids(length);
-  for (int32_t& value : ids) value = id(rng);
-  return ids;
+  return testing_support::RandomPredictor(config, 31);
 }
 
 TEST(PredictorTest, SingleLabelScoresAreADistribution) {
   std::unique_ptr<Predictor> predictor = MakePredictor(SmallConfig());
   const auto scores =
-      predictor->Predict({RandomIds(50, SmallConfig().vocab_size, 1)});
+      predictor->Predict({RandomTokenIds(50, SmallConfig().vocab_size, 1)});
   ASSERT_TRUE(scores.ok()) << scores.status();
   ASSERT_EQ(scores->size(), 1u);
   ASSERT_EQ((*scores)[0].size(), 4u);
@@ -51,7 +40,8 @@ TEST(PredictorTest, MultiLabelScoresAreIndependentProbabilities) {
   ModelConfig config = SmallConfig();
   config.problem_type = ProblemType::kMultiLabel;
   std::unique_ptr<Predictor> predictor = MakePredictor(config);
-  const auto scores = predictor->Predict({RandomIds(50, config.vocab_size, 2)});
+  const auto scores =
+      predictor->Predict({RandomTokenIds(50, config.vocab_size, 2)});
   ASSERT_TRUE(scores.ok()) << scores.status();
   double sum = 0.0;
   for (const float score : (*scores)[0]) {
@@ -71,10 +61,10 @@ TEST(PredictorTest, ScoresDoNotDependOnTheBatch) {
     config.attention = attention;
     std::unique_ptr<Predictor> predictor = MakePredictor(config);
     const std::vector<std::vector<int32_t>> documents = {
-        RandomIds(333, config.vocab_size, 3),
-        RandomIds(1000, config.vocab_size, 4),
-        RandomIds(7, config.vocab_size, 5),
-        RandomIds(129, config.vocab_size, 6)};
+        RandomTokenIds(333, config.vocab_size, 3),
+        RandomTokenIds(1000, config.vocab_size, 4),
+        RandomTokenIds(7, config.vocab_size, 5),
+        RandomTokenIds(129, config.vocab_size, 6)};
     const auto batched = predictor->Predict(documents);
     ASSERT_TRUE(batched.ok()) << batched.status();
     for (size_t i = 0; i < documents.size(); ++i) {
@@ -91,7 +81,7 @@ TEST(PredictorTest, ScoresDoNotDependOnTheBatch) {
 
 TEST(PredictorTest, TokenOrderMatters) {
   std::unique_ptr<Predictor> predictor = MakePredictor(SmallConfig());
-  std::vector<int32_t> ids = RandomIds(200, SmallConfig().vocab_size, 7);
+  std::vector<int32_t> ids = RandomTokenIds(200, SmallConfig().vocab_size, 7);
   const auto forward = predictor->Predict({ids});
   std::reverse(ids.begin(), ids.end());
   const auto reversed = predictor->Predict({ids});
@@ -108,18 +98,19 @@ TEST(PredictorTest, RejectsInvalidDocuments) {
   ModelConfig config = SmallConfig();
   config.max_tokens = 64;
   std::unique_ptr<Predictor> predictor = MakePredictor(config);
-  const auto good = RandomIds(10, config.vocab_size, 8);
+  const auto good = RandomTokenIds(10, config.vocab_size, 8);
 
   absl::Status status = predictor->Predict({good, {}}).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(status.message()),
               HasSubstr("document 1 has no tokens"));
 
-  status =
-      predictor->Predict({good, RandomIds(65, config.vocab_size, 9)}).status();
+  status = predictor->Predict({good, RandomTokenIds(65, config.vocab_size, 9)})
+               .status();
   EXPECT_THAT(std::string(status.message()),
               HasSubstr("document 1 has 65 tokens, over the limit of 64"));
-  EXPECT_TRUE(predictor->Predict({RandomIds(64, config.vocab_size, 9)}).ok());
+  EXPECT_TRUE(
+      predictor->Predict({RandomTokenIds(64, config.vocab_size, 9)}).ok());
 
   for (const int32_t bad : {-1, static_cast<int32_t>(config.vocab_size)}) {
     std::vector<int32_t> ids = good;
@@ -180,8 +171,8 @@ TEST(PredictorTest, CudaScoresMatchCpu) {
 
   std::vector<std::vector<int32_t>> documents;
   for (const int64_t length : {1, 7, 1000, 4096 + 5, 131072}) {
-    documents.push_back(
-        RandomIds(length, config.vocab_size, static_cast<uint32_t>(length)));
+    documents.push_back(RandomTokenIds(length, config.vocab_size,
+                                       static_cast<uint32_t>(length)));
   }
   const auto batched = (*gpu)->Predict(documents);
   ASSERT_TRUE(batched.ok()) << batched.status();

@@ -32,8 +32,9 @@ std::vector<std::string> GeneratedDocuments(int count, int topics,
   std::mt19937 vocabulary_rng(0);
   std::vector<std::vector<std::string>> topic_words(topics + 1);
   for (auto& words : topic_words) {
-    for (int i = 0; i < 40; ++i)
+    for (int i = 0; i < 40; ++i) {
       words.push_back(Word(vocabulary_rng, 2 + i % 3));
+    }
   }
   std::mt19937 rng(seed);
   std::vector<std::string> documents;
@@ -106,6 +107,26 @@ ModelBundle RandomBundle(const ModelConfig& config, uint64_t seed) {
   encoder->eval();
   return ModelBundle{config, labels, *std::move(tokenizer), std::move(encoder),
                      std::nullopt};
+}
+
+std::unique_ptr<Predictor> RandomPredictor(const ModelConfig& config,
+                                           uint64_t seed) {
+  absl::StatusOr<std::unique_ptr<Predictor>> predictor =
+      Predictor::Create(RandomBundle(config, seed), PredictorOptions{1, "cpu"});
+  if (!predictor.ok()) {
+    ADD_FAILURE() << predictor.status();
+    return nullptr;
+  }
+  return *std::move(predictor);
+}
+
+std::vector<int32_t> RandomTokenIds(int64_t length, int64_t vocab,
+                                    uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int32_t> id(0, static_cast<int32_t>(vocab - 1));
+  std::vector<int32_t> ids(static_cast<size_t>(length));
+  for (int32_t& value : ids) value = id(rng);
+  return ids;
 }
 
 std::string TemporaryDirectory(const std::string& name) {

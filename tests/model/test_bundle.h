@@ -2,11 +2,13 @@
 #define WERSA_TESTS_MODEL_TEST_BUNDLE_H_
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "model/bundle.h"
 #include "model/model_config.h"
+#include "model/predictor.h"
 #include "model/tokenizer.h"
 
 namespace wersa::testing_support {
@@ -27,6 +29,15 @@ ModelConfig SmallConfig();
 
 // A complete bundle with freshly initialised weights (seeded).
 ModelBundle RandomBundle(const ModelConfig& config, uint64_t seed);
+
+// A one-thread CPU predictor over RandomBundle(config, seed); null, with a
+// test failure, if it cannot be made.
+std::unique_ptr<Predictor> RandomPredictor(const ModelConfig& config,
+                                           uint64_t seed);
+
+// `length` token ids drawn uniformly from [0, vocab) (seeded).
+std::vector<int32_t> RandomTokenIds(int64_t length, int64_t vocab,
+                                    uint32_t seed);
 
 // A fresh empty directory under the test's temporary directory.
 std::string TemporaryDirectory(const std::string& name);

@@ -8,7 +8,6 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
-#include <random>
 #include <thread>
 #include <vector>
 
@@ -28,25 +27,17 @@ namespace wersa::server {
 namespace {
 
 using testing::HasSubstr;
-using testing_support::RandomBundle;
 using testing_support::SmallConfig;
 
 constexpr uint64_t kWeightsSeed = 17;
 
 std::unique_ptr<Predictor> MakePredictor() {
-  absl::StatusOr<std::unique_ptr<Predictor>> predictor = Predictor::Create(
-      RandomBundle(SmallConfig(), kWeightsSeed), PredictorOptions{1, "cpu"});
-  EXPECT_TRUE(predictor.ok()) << predictor.status();
-  return *std::move(predictor);
+  return testing_support::RandomPredictor(SmallConfig(), kWeightsSeed);
 }
 
 std::vector<int32_t> RandomIds(int64_t length, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<int32_t> id(
-      0, static_cast<int32_t>(SmallConfig().vocab_size - 1));
-  std::vector<int32_t> ids(length);
-  for (int32_t& value : ids) value = id(rng);
-  return ids;
+  return testing_support::RandomTokenIds(length, SmallConfig().vocab_size,
+                                         seed);
 }
 
 // What each request's done callback saw, and how often it was called.
