@@ -68,7 +68,7 @@ class CachingHostAllocator::Pool {
         return Stamp(block, found, self);
       }
     }
-    HugeBlock block(::operator new(capacity, std::align_val_t{kHugePage}));
+    HugeBlock block(::operator new (capacity, std::align_val_t{kHugePage}));
     // Advice only: where transparent huge pages are off, nothing changes.
     madvise(block.get(), capacity, MADV_HUGEPAGE);
     {
@@ -108,6 +108,9 @@ class CachingHostAllocator::Pool {
 
   static void* Stamp(void* block, size_t capacity,
                      const std::shared_ptr<Pool>& self) {
+    // The header lives inside the block; Free() destroys it from the data
+    // pointer LibTorch hands back.
+    // NOLINTNEXTLINE(cppcoreguidelines-owning-memory)
     auto* header = new (block) Header{capacity, self};
     return header + 1;
   }
@@ -153,7 +156,7 @@ CachingHostAllocator::~CachingHostAllocator() {
   pool_->ReleaseIdle();
 }
 
-c10::DataPtr CachingHostAllocator::allocate(size_t bytes) const {
+c10::DataPtr CachingHostAllocator::AllocateBytes(size_t bytes) const {
   void* data = pool_->Allocate(bytes, pool_);
   return {data, data, &Pool::Free, c10::Device(c10::DeviceType::CPU)};
 }

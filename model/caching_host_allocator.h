@@ -1,11 +1,11 @@
 #ifndef WERSA_MODEL_CACHING_HOST_ALLOCATOR_H_
 #define WERSA_MODEL_CACHING_HOST_ALLOCATOR_H_
 
-#include <c10/core/Allocator.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+
+#include "model/cpu_allocator_base.h"
 
 namespace wersa {
 
@@ -34,7 +34,7 @@ struct CachingHostAllocatorStats {
 // similar size, and backs new ones with transparent huge pages. Installs
 // itself as the CPU allocator for its lifetime (own it in main) and restores
 // the previous one after; blocks may outlive it.
-class CachingHostAllocator final : public c10::Allocator {
+class CachingHostAllocator final : public CpuAllocatorBase {
  public:
   explicit CachingHostAllocator(
       const CachingHostAllocatorOptions& options = {});
@@ -42,7 +42,6 @@ class CachingHostAllocator final : public c10::Allocator {
   CachingHostAllocator(const CachingHostAllocator&) = delete;
   CachingHostAllocator& operator=(const CachingHostAllocator&) = delete;
 
-  c10::DataPtr allocate(size_t bytes) const override;
   c10::DeleterFnPtr raw_deleter() const override;
 
   CachingHostAllocatorStats stats() const;
@@ -50,6 +49,9 @@ class CachingHostAllocator final : public c10::Allocator {
   void ReleaseIdle();
 
   class Pool;
+
+ protected:
+  c10::DataPtr AllocateBytes(size_t bytes) const override;
 
  private:
   c10::Allocator* previous_;

@@ -44,7 +44,7 @@ c10::DeleterFnPtr TrackingCpuAllocator::raw_deleter() const {
   return &FreeTracked;
 }
 
-c10::DataPtr TrackingCpuAllocator::allocate(size_t bytes) const {
+c10::DataPtr TrackingCpuAllocator::AllocateBytes(size_t bytes) const {
   void* block = previous_->raw_allocate(sizeof(BlockHeader) + bytes);
   const auto size = static_cast<int64_t>(bytes);
   // The block is owned by the DataPtr returned below and freed by FreeTracked.

@@ -1,11 +1,11 @@
 #ifndef WERSA_MODEL_MEMORY_TRACKING_H_
 #define WERSA_MODEL_MEMORY_TRACKING_H_
 
-#include <c10/core/Allocator.h>
-
 #include <atomic>
 #include <cstdint>
 #include <memory>
+
+#include "model/cpu_allocator_base.h"
 
 namespace wersa {
 
@@ -14,14 +14,13 @@ namespace wersa {
 // forward pass needs beyond its inputs. Installs itself as LibTorch's CPU
 // allocator for its lifetime and restores the previous one after; allocations
 // made while installed may outlive it safely.
-class TrackingCpuAllocator final : public c10::Allocator {
+class TrackingCpuAllocator final : public CpuAllocatorBase {
  public:
   TrackingCpuAllocator();
   ~TrackingCpuAllocator() override;
   TrackingCpuAllocator(const TrackingCpuAllocator&) = delete;
   TrackingCpuAllocator& operator=(const TrackingCpuAllocator&) = delete;
 
-  c10::DataPtr allocate(size_t bytes) const override;
   c10::DeleterFnPtr raw_deleter() const override;
 
   int64_t current_bytes() const { return counters_->current.load(); }
@@ -33,6 +32,9 @@ class TrackingCpuAllocator final : public c10::Allocator {
     std::atomic<int64_t> current{0};
     std::atomic<int64_t> peak{0};
   };
+
+ protected:
+  c10::DataPtr AllocateBytes(size_t bytes) const override;
 
  private:
   c10::Allocator* previous_;

@@ -16,6 +16,10 @@ cd "$(dirname "$0")/.."
 logs="${1:-${OUT:?set OUT or pass LOG_DIR}}"
 mkdir -p "$logs"
 build=build-gpu
+# The binaries' RUNPATH covers the libraries they link directly, not those
+# libraries' own dependencies (Abseil's internal ones, say): the loader finds
+# the carried copies through this.
+export LD_LIBRARY_PATH="$PWD/.gpu-deps/root/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 failed=0
 
 step() {  # step NAME TIMEOUT_S COMMAND...: runs it, its output in NAME.log
