@@ -14,7 +14,7 @@
 //   z), the scale of an fp32 summation error. v has both signs, so KV
 //   itself may cancel to near zero and a relative bound on it would be
 //   meaningless. The kernel sums at most 512 tokens sequentially per chunk,
-//   then at most 256 chunks, so the worst-case bound (512 + 256) u is 5e-5.
+//   then at most 512 chunks, so the worst-case bound (512 + 512) u is 6e-5.
 // - (c) output: 1e-4 absolute + relative on the LayerNorm output (or the
 //   fraction without it). The test's v has a per-channel offset, so each
 //   head's outputs spread over about [-1, 1] and the LayerNorm's 1 / std

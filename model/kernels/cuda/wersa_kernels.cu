@@ -24,17 +24,27 @@ constexpr int kFilterMinRows = 64;
 constexpr int kTokenTile = 32;
 constexpr int kFeatureTile = 64;
 constexpr int kGridSide = 16;
+// FeatureTile's outputs per thread: kPhiTokens tokens per warp, kPhiFeatures
+// features per lane.
+constexpr int kWarpSize = 32;
+constexpr int kPhiTokens = kTokenTile / (kThreads / kWarpSize);
+constexpr int kPhiFeatures = kFeatureTile / kWarpSize;
+static_assert(kPhiTokens * (kThreads / kWarpSize) == kTokenTile &&
+                  kPhiFeatures * kWarpSize == kFeatureTile,
+              "FeatureTile covers the tile exactly");
 // Stage (c)'s feature tile is read down a column by 16 token rows at once;
 // one pad word per row puts those rows in different banks.
 constexpr int kPhiStride = kFeatureTile + 1;
 
 // Stage (b) splits a sequence into chunks of at least kMinChunkTokens tokens,
 // and into no more chunks than give about kTargetReduceCtas CTAs per
-// sequence (8 waves on a 132-SM H100): enough parallelism at n = 1 Ki..128 Ki
-// while the partials stay small (at most kTargetReduceCtas x 64 x
-// (head_dim + 1) floats per sequence, 33 MiB at head_dim 128).
+// sequence. At the paper-sized layer (12 heads x 16 feature tiles, 4 CTAs of
+// 63 registers x 256 threads per SM) 1,024 would be under two waves on a
+// 132-SM H200, the second one a third full; 2,048 is about four. The partials
+// stay bounded: at most kTargetReduceCtas x 64 x (head_dim + 1) floats per
+// sequence, 65 MiB at head_dim 128, 16.5 MiB for the shipped layer.
 constexpr int64_t kMinChunkTokens = 256;
-constexpr int64_t kTargetReduceCtas = 1024;
+constexpr int64_t kTargetReduceCtas = 2048;
 
 // Above this, a kernel must opt in to more dynamic shared memory.
 constexpr size_t kDefaultSharedBytes = 48 * 1024;
@@ -146,17 +156,32 @@ __global__ void __launch_bounds__(kThreads)
 
 // phi[t][f] = ReLU(sum_c x[t][c] r[c][f]) for a tile of kTokenTile tokens and
 // kFeatureTile features, x [kTokenTile][head_dim] and r [head_dim]
-// [kFeatureTile] in shared memory. A warp shares one token, so x is read as a
-// broadcast and r along a row.
+// [kFeatureTile] in shared memory. Shared-memory loads, not FMAs, bound this
+// product, so each thread computes kPhiTokens x kPhiFeatures outputs: a warp
+// owns kPhiTokens tokens, whose x values it reads as broadcasts, and a lane
+// kPhiFeatures features of a row of r, so six loads feed eight FMAs where one
+// output per thread needed two loads per FMA (measured on an H200 at the
+// paper-sized layer: the stage took most of (b) and (c)'s time).
 __device__ void FeatureTile(const float* x, const float* r, int head_dim,
                             float* phi, int phi_stride) {
-  const int f = threadIdx.x % kFeatureTile;
-  for (int t = threadIdx.x / kFeatureTile; t < kTokenTile;
-       t += kThreads / kFeatureTile) {
-    const float* row = x + t * head_dim;
-    float sum = 0.0f;
-    for (int c = 0; c < head_dim; ++c) sum += row[c] * r[c * kFeatureTile + f];
-    phi[t * phi_stride + f] = fmaxf(sum, 0.0f);
+  const int lane = threadIdx.x % kWarpSize;
+  const int first_token = threadIdx.x / kWarpSize * kPhiTokens;
+  float sums[kPhiTokens][kPhiFeatures] = {};
+  for (int c = 0; c < head_dim; ++c) {
+    float weights[kPhiFeatures];
+    for (int j = 0; j < kPhiFeatures; ++j) {
+      weights[j] = r[c * kFeatureTile + lane + j * kWarpSize];
+    }
+    for (int i = 0; i < kPhiTokens; ++i) {
+      const float value = x[(first_token + i) * head_dim + c];
+      for (int j = 0; j < kPhiFeatures; ++j) sums[i][j] += value * weights[j];
+    }
+  }
+  for (int i = 0; i < kPhiTokens; ++i) {
+    for (int j = 0; j < kPhiFeatures; ++j) {
+      phi[(first_token + i) * phi_stride + lane + j * kWarpSize] =
+          fmaxf(sums[i][j], 0.0f);
+    }
   }
 }
 
@@ -346,29 +371,28 @@ __global__ void __launch_bounds__(kThreads) AttendKernel(AttendArgs args) {
   }
   __syncthreads();
 
-  constexpr int kWarp = 32;
-  const int warp = threadIdx.x / kWarp;
-  const int lane = threadIdx.x % kWarp;
-  constexpr int kMaxPerLane = (kPadded + kWarp - 1) / kWarp;
-  for (int t = warp; t < tokens; t += kThreads / kWarp) {
+  const int warp = threadIdx.x / kWarpSize;
+  const int lane = threadIdx.x % kWarpSize;
+  constexpr int kMaxPerLane = (kPadded + kWarpSize - 1) / kWarpSize;
+  for (int t = warp; t < tokens; t += kThreads / kWarpSize) {
     const float* row = fraction + t * kPadded;
     const float denominator = row[head_dim] + args.epsilon;
     float y[kMaxPerLane];
     float sum = 0.0f;
     for (int j = 0; j < kMaxPerLane; ++j) {
-      const int c = lane + j * kWarp;
+      const int c = lane + j * kWarpSize;
       y[j] = c < head_dim ? row[c] / denominator : 0.0f;
       sum += y[j];
     }
     float* out = args.out + (first_row + t) * d_model + h * head_dim;
     if (args.norm_weight == nullptr) {
       for (int j = 0; j < kMaxPerLane; ++j) {
-        const int c = lane + j * kWarp;
+        const int c = lane + j * kWarpSize;
         if (c < head_dim) out[c] = y[j];
       }
       continue;
     }
-    for (int offset = kWarp / 2; offset > 0; offset /= 2) {
+    for (int offset = kWarpSize / 2; offset > 0; offset /= 2) {
       sum += __shfl_xor_sync(0xffffffffu, sum, offset);
     }
     const float mean = sum / head_dim;
@@ -376,15 +400,15 @@ __global__ void __launch_bounds__(kThreads) AttendKernel(AttendArgs args) {
     // keeps its precision.
     float squares = 0.0f;
     for (int j = 0; j < kMaxPerLane; ++j) {
-      const int c = lane + j * kWarp;
+      const int c = lane + j * kWarpSize;
       if (c < head_dim) squares += (y[j] - mean) * (y[j] - mean);
     }
-    for (int offset = kWarp / 2; offset > 0; offset /= 2) {
+    for (int offset = kWarpSize / 2; offset > 0; offset /= 2) {
       squares += __shfl_xor_sync(0xffffffffu, squares, offset);
     }
     const float inv_std = rsqrtf(squares / head_dim + args.norm_epsilon);
     for (int j = 0; j < kMaxPerLane; ++j) {
-      const int c = lane + j * kWarp;
+      const int c = lane + j * kWarpSize;
       if (c < head_dim) {
         out[c] =
             (y[j] - mean) * inv_std * args.norm_weight[c] + args.norm_bias[c];
