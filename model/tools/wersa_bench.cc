@@ -410,14 +410,22 @@ void RegisterCudaBenchmarks(wersa::Predictor* model) {
     for (const CudaConfig& config : kCudaConfigs) {
       const bool shipped = std::strcmp(config.name, "shipped") == 0;
       const std::string name = std::string(entry.name) + "/" + config.name;
-      benchmark::RegisterBenchmark(
-          name.c_str(), [run = entry.run, config](
-                            benchmark::State& state) { run(state, config); })
-          ->ArgName("n")
-          ->RangeMultiplier(2)
-          ->Range(1024, shipped ? entry.shipped_max_n : entry.paper_max_n)
-          ->Unit(benchmark::kMillisecond)
-          ->UseRealTime();
+      benchmark::internal::Benchmark* registered =
+          benchmark::RegisterBenchmark(
+              name.c_str(),
+              [run = entry.run, config](benchmark::State& state) {
+                run(state, config);
+              })
+              ->ArgName("n")
+              ->Unit(benchmark::kMillisecond)
+              ->UseRealTime();
+      // Powers of two and the points halfway between on a log scale (x1.5),
+      // so the crossover against FlashAttention is bracketed within 1.5x.
+      const int64_t max_n = shipped ? entry.shipped_max_n : entry.paper_max_n;
+      for (int64_t n = 1024; n <= max_n; n *= 2) {
+        registered->Arg(n);
+        if (n + n / 2 <= max_n) registered->Arg(n + n / 2);
+      }
     }
   }
   if (model != nullptr) {
