@@ -27,6 +27,7 @@
 #include "server/classifier_service.h"
 #include "server/config.h"
 #include "server/document_preparer.h"
+#include "server/heap_thresholds.h"
 #include "server/idle_memory_trimmer.h"
 #include "server/logger.h"
 #include "server/metrics.h"
@@ -258,6 +259,14 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // Not fatal: the server works with glibc's own thresholds, only its
+  // memory settles less predictably after bursts.
+  if (const absl::Status heap = wersa::server::FixHeapThresholds(
+          wersa::server::HeapThresholds{}, std::getenv("GLIBC_TUNABLES"));
+      !heap.ok()) {
+    std::fprintf(stderr, "wersa-server: warning: %s\n",
+                 std::string(heap.message()).c_str());
+  }
   const wersa::CachingHostAllocator host_allocator;
   return wersa::server::Serve(*config, *kernels, signals);
 }

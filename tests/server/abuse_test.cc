@@ -133,10 +133,11 @@ TEST(AbuseTest, ServerSurvivesTenThousandValidAndHostileRequests) {
   // and the 1,000 concurrent uploads), not after start: the first requests
   // grow the heap to its working size (the allocator's caches, tensors for
   // batch shapes, gRPC's per-connection and per-call buffers, glibc arenas
-  // per thread, and its mmap threshold raised by the first multi-megabyte
-  // message so later ones come from the heap). Both readings are taken with
-  // the client's connections closed, 3 s after its last request. Only growth
-  // is a leak: memory returned below the baseline is not asserted on.
+  // per thread). Both readings are taken with the client's connections
+  // closed, 3 s after its last request. Only growth is a leak: memory
+  // returned below the baseline is not asserted on. With the server's fixed
+  // heap thresholds (server/heap_thresholds.h) the growth measured +0.2% to
+  // +0.7%; with glibc's own, +4% to +15%.
   const nlohmann::json& rss = report["rss"];
   const double baseline = rss["after_warmup_kib"].get<double>();
   if (kThreadSanitizer) {
