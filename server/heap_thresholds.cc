@@ -30,7 +30,7 @@ absl::Status FixHeapThresholds(const HeapThresholds& thresholds,
       return absl::InvalidArgumentError(absl::StrCat(
           name, " of ", bytes, " bytes is over mallopt's INT_MAX"));
     }
-    // glibc takes any value here; a sanitizer's malloc takes none.
+    // glibc takes any value here; AddressSanitizer's malloc takes none.
     if (mallopt(option, static_cast<int>(bytes)) != 1) {
       return absl::FailedPreconditionError(
           absl::StrCat("mallopt(", name, ", ", bytes,

@@ -31,7 +31,7 @@ struct HeapThresholds {
 // Applies `thresholds`, unless `glibc_tunables` (the GLIBC_TUNABLES
 // environment variable, or null) sets either threshold: an operator's
 // setting wins. InvalidArgument over INT_MAX (mallopt's argument);
-// FailedPrecondition where malloc refuses them (a sanitizer's does). Call
+// FailedPrecondition where malloc refuses them (AddressSanitizer's does). Call
 // early in main: the thresholds are process-wide.
 absl::Status FixHeapThresholds(const HeapThresholds& thresholds,
                                const char* glibc_tunables);
