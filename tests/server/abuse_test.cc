@@ -23,24 +23,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "tests/sanitizers.h"
 #include "tests/server/server_process.h"
 #include "tests/subprocess.h"
 
 namespace wersa {
 namespace {
 
-// This test program and the server are built together, so they share it.
-#if defined(__SANITIZE_THREAD__)
-constexpr bool kThreadSanitizer = true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-constexpr bool kThreadSanitizer = true;
-#else
-constexpr bool kThreadSanitizer = false;
-#endif
-#else
-constexpr bool kThreadSanitizer = false;
-#endif
+using testing_support::kThreadSanitizer;
 
 // Every kind of input the brief of the test names, with the fewest of each a
 // full run sends.

@@ -14,32 +14,14 @@
 #include <memory>
 #include <string>
 
+#include "tests/sanitizers.h"
+
 namespace wersa::server {
 namespace {
 
-// GCC defines __SANITIZE_*__; clang answers __has_feature.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kAddressSanitizer = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kAddressSanitizer = true;
-#else
-constexpr bool kAddressSanitizer = false;
-#endif
-#else
-constexpr bool kAddressSanitizer = false;
-#endif
-#if defined(__SANITIZE_THREAD__)
-constexpr bool kThreadSanitizer = true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-constexpr bool kThreadSanitizer = true;
-#else
-constexpr bool kThreadSanitizer = false;
-#endif
-#else
-constexpr bool kThreadSanitizer = false;
-#endif
+using testing_support::kAddressSanitizer;
+using testing_support::kThreadSanitizer;
+
 // Both replace glibc's malloc with their own.
 constexpr bool kSanitizerMalloc = kAddressSanitizer || kThreadSanitizer;
 
