@@ -55,5 +55,8 @@ cmake -S . -B "$build" -G Ninja \
   -Dnlohmann_json_DIR="$deps/root/usr/share/cmake/nlohmann_json"
 # -k 0: one target that fails to build still leaves the others to run.
 cmake --build "$build" --parallel "$(nproc)" -- -k 0 "${targets[@]}"
-echo "build-gpu: built in $build; the carried shared libraries are found" \
-     "through the binaries' build-tree RPATH ($lib)"
+# RUNPATH reaches the libraries a binary links, not their own dependencies
+# (Abseil's internal ones): to run the binaries, put $lib on LD_LIBRARY_PATH,
+# as gpu-checks.sh does.
+echo "build-gpu: built in $build; run its binaries with" \
+     "LD_LIBRARY_PATH=$lib"

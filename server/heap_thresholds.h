@@ -14,7 +14,7 @@ namespace wersa::server {
 // release a per-thread arena's top (only the main arena's). How much a burst
 // left behind depended on which arenas' tops it grew: after the abuse test's
 // load, RSS was +4% to +15% above its reading after the warm-up with glibc's
-// defaults, +0.2% to +0.5% with these thresholds (docs/operations.md).
+// defaults, +0.2% to +0.7% with these thresholds (docs/operations.md).
 //
 // Fixed thresholds also turn glibc's adjustment off. The mmap threshold is
 // where glibc's own adjustment ends anyway, 32 MiB: smaller blocks come from
