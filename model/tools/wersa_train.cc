@@ -76,7 +76,9 @@ const std::vector<FlagSpec> kFlags = {
     {"warmup_fraction", "0.05",
      "share of steps with linear warm-up; cosine decay after"},
     {"max_grad_norm", "1.0", "gradient clipping"},
-    {"class_weighting", "true", "weight classes by 1/sqrt(frequency)"},
+    {"class_weighting", "inverse_sqrt",
+     "loss weight of a class: none, inverse_sqrt (1/sqrt(frequency)) or "
+     "inverse (1/frequency)"},
     {"label_smoothing", "0.0", "label smoothing (single_label)"},
     {"token_dropout", "0.0", "fraction of training tokens dropped"},
     {"seed", "1", "random seed (weights, windows, order)"},
@@ -130,7 +132,8 @@ absl::Status Run(const CommandLine& flags) {
     if (!value.ok()) return value.status();
     number[name] = *value;
   }
-  absl::StatusOr<bool> class_weighting = flags.Bool("class_weighting");
+  absl::StatusOr<train::ClassWeighting> class_weighting =
+      train::ParseClassWeighting(flags.String("class_weighting"));
   absl::StatusOr<bool> resume = flags.Bool("resume");
   if (!class_weighting.ok()) return class_weighting.status();
   if (!resume.ok()) return resume.status();

@@ -77,21 +77,6 @@ Batch TrainingBatch(const std::vector<Example>& examples,
   return batch;
 }
 
-torch::Tensor ClassWeights(const std::vector<Example>& train,
-                           int64_t num_labels) {
-  std::vector<double> counts(num_labels, 0.0);
-  for (const Example& example : train) counts[example.labels.front()] += 1.0;
-  torch::Tensor weights = torch::zeros({num_labels});
-  double total = 0.0;
-  for (int64_t c = 0; c < num_labels; ++c) {
-    const double w = counts[c] > 0 ? 1.0 / std::sqrt(counts[c]) : 0.0;
-    weights[c] = w;
-    total += w * counts[c];
-  }
-  // Mean weight 1 over the training examples keeps the loss scale.
-  return weights * (static_cast<double>(train.size()) / total);
-}
-
 using NamedTensors = std::map<std::string, torch::Tensor>;
 
 NamedTensors CloneState(Encoder& encoder) {
@@ -153,6 +138,32 @@ absl::StatusOr<Selection> Validate(Encoder& encoder,
 }
 
 }  // namespace
+
+absl::StatusOr<ClassWeighting> ParseClassWeighting(absl::string_view name) {
+  if (name == "none") return ClassWeighting::kNone;
+  if (name == "inverse_sqrt") return ClassWeighting::kInverseSqrt;
+  if (name == "inverse") return ClassWeighting::kInverse;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "class weighting '", name, "': expected none, inverse_sqrt or inverse"));
+}
+
+torch::Tensor ClassWeights(const std::vector<Example>& train,
+                           int64_t num_labels, ClassWeighting weighting) {
+  std::vector<double> counts(num_labels, 0.0);
+  for (const Example& example : train) counts[example.labels.front()] += 1.0;
+  torch::Tensor weights = torch::zeros({num_labels});
+  double total = 0.0;
+  for (int64_t c = 0; c < num_labels; ++c) {
+    if (counts[c] == 0) continue;
+    double w = 1.0;
+    if (weighting == ClassWeighting::kInverseSqrt)
+      w = 1.0 / std::sqrt(counts[c]);
+    if (weighting == ClassWeighting::kInverse) w = 1.0 / counts[c];
+    weights[c] = w;
+    total += w * counts[c];
+  }
+  return weights * (static_cast<double>(train.size()) / total);
+}
 
 absl::StatusOr<EvaluationReport> EvaluateExamples(
     Encoder& encoder, const std::vector<Example>& examples,
@@ -245,7 +256,8 @@ absl::StatusOr<std::vector<EpochSummary>> Trainer::Train(
       encoder_->parameters(), options_.learning_rate, options_.weight_decay);
   torch::optim::AdamW& optimizer = *adamw;
 
-  const torch::Tensor class_weights = ClassWeights(train, config.num_labels);
+  const torch::Tensor class_weights =
+      ClassWeights(train, config.num_labels, options_.class_weighting);
   const bool multi_label = config.problem_type == ProblemType::kMultiLabel;
   const auto steps_per_epoch = static_cast<int64_t>(
       (train.size() + options_.batch_size - 1) / options_.batch_size);
@@ -318,7 +330,7 @@ absl::StatusOr<std::vector<EpochSummary>> Trainer::Train(
         auto loss_options =
             torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(
                 options_.label_smoothing);
-        if (options_.class_weighting) loss_options.weight(class_weights);
+        loss_options.weight(class_weights);
         loss = torch::nn::functional::cross_entropy(logits, batch.targets,
                                                     loss_options);
       }

@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "model/encoder.h"
 #include "model/model_config.h"
 #include "model/train/metrics.h"
@@ -21,6 +22,16 @@ struct Example {
   std::vector<int> labels;
 };
 
+// How much a class's examples weigh in the single-label loss.
+enum class ClassWeighting {
+  kNone,         // every example 1
+  kInverseSqrt,  // proportional to 1/sqrt(frequency)
+  kInverse,      // proportional to 1/frequency: every class weighs the same
+};
+
+// "none", "inverse_sqrt" or "inverse".
+absl::StatusOr<ClassWeighting> ParseClassWeighting(absl::string_view name);
+
 struct TrainerOptions {
   int epochs = 10;
   int batch_size = 8;
@@ -33,9 +44,8 @@ struct TrainerOptions {
   double weight_decay = 0.01;
   double warmup_fraction = 0.05;  // linear warm-up, then cosine decay to 0
   double max_grad_norm = 1.0;
-  // Loss weight of a class proportional to 1/sqrt(frequency), normalised to
-  // mean 1 over the training examples (single-label only).
-  bool class_weighting = true;
+  // Single-label only; see ClassWeights().
+  ClassWeighting class_weighting = ClassWeighting::kInverseSqrt;
   double label_smoothing = 0.0;
   // Fraction of a training window's tokens dropped at random.
   double token_dropout = 0.0;
@@ -48,6 +58,12 @@ struct TrainerOptions {
   // be done in slices.
   int stop_after_epoch = 0;
 };
+
+// Per-class loss weights of a single-label training set, normalised to mean 1
+// over its examples so that the loss scale does not depend on the weighting.
+// A class without training examples weighs 0.
+torch::Tensor ClassWeights(const std::vector<Example>& train,
+                           int64_t num_labels, ClassWeighting weighting);
 
 struct EpochSummary {
   int epoch = 0;

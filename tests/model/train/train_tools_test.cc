@@ -129,6 +129,10 @@ TEST(TrainToolsTest, ClearErrorsForBadCommandLines) {
   result = RunCommand(std::string(WERSA_TRAIN_BINARY) +
                       " --data csv:/x --output /tmp/x");
   EXPECT_THAT(result.output, HasSubstr("expected fulltext:TAR_GZ,LABELS_TSV"));
+  result = RunCommand(std::string(WERSA_TRAIN_BINARY) +
+                      " --data jsonl:/x --output /tmp/x --class_weighting yes");
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.output, HasSubstr("class weighting 'yes'"));
   result = RunCommand(std::string(WERSA_EVAL_BINARY) +
                       " --model_dir /nonexistent --data jsonl:/x");
   EXPECT_EQ(result.exit_code, 1);

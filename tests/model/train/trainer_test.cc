@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -14,6 +15,9 @@
 namespace wersa::train {
 namespace {
 
+using ::testing::ElementsAre;
+using ::testing::FloatEq;
+using ::testing::HasSubstr;
 using testing_support::GeneratedDocuments;
 using testing_support::SmallTokenizer;
 using testing_support::TemporaryDirectory;
@@ -59,6 +63,37 @@ TrainerOptions TinyOptions() {
   options.learning_rate = 1e-2;
   options.seed = 5;
   return options;
+}
+
+TEST(TrainerTest, ClassWeightsHaveMeanOneOverTheExamples) {
+  std::vector<Example> train(4);
+  for (int i = 0; i < 3; ++i) train[i].labels = {0};
+  train[3].labels = {1};
+  // Three labels; label 2 has no example and weighs 0.
+  const auto weights = [&](ClassWeighting weighting) {
+    const torch::Tensor w = ClassWeights(train, 3, weighting);
+    return std::vector<float>(w.data_ptr<float>(), w.data_ptr<float>() + 3);
+  };
+  EXPECT_THAT(weights(ClassWeighting::kNone),
+              ElementsAre(FloatEq(1.0f), FloatEq(1.0f), FloatEq(0.0f)));
+  // 1/3 and 1, scaled by 4 / (3 * 1/3 + 1).
+  EXPECT_THAT(weights(ClassWeighting::kInverse),
+              ElementsAre(FloatEq(2.0f / 3.0f), FloatEq(2.0f), FloatEq(0.0f)));
+  // 1/sqrt(3) and 1, scaled by 4 / (sqrt(3) + 1).
+  const float scale = 4.0f / (std::sqrt(3.0f) + 1.0f);
+  EXPECT_THAT(weights(ClassWeighting::kInverseSqrt),
+              ElementsAre(FloatEq(scale / std::sqrt(3.0f)), FloatEq(scale),
+                          FloatEq(0.0f)));
+}
+
+TEST(TrainerTest, ParsesClassWeighting) {
+  EXPECT_EQ(*ParseClassWeighting("none"), ClassWeighting::kNone);
+  EXPECT_EQ(*ParseClassWeighting("inverse_sqrt"), ClassWeighting::kInverseSqrt);
+  EXPECT_EQ(*ParseClassWeighting("inverse"), ClassWeighting::kInverse);
+  const absl::StatusOr<ClassWeighting> bad = ParseClassWeighting("true");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(bad.status().message(),
+              HasSubstr("expected none, inverse_sqrt or inverse"));
 }
 
 TEST(TrainerTest, LearnsSeparableTopics) {
