@@ -163,8 +163,9 @@ absl::Status Run(const CommandLine& flags) {
   const train::LabelSet labels =
       train::ChooseLabels(*all, flags.String("labels"),
                           static_cast<int64_t>(number["min_label_docs"]));
-  if (labels.names.empty())
+  if (labels.names.empty()) {
     return absl::InvalidArgumentError("no label has enough documents");
+  }
   const std::vector<train::Document> documents =
       train::KeepLabelled(*std::move(all), labels);
   const train::Split split = train::SplitByHash(documents);
@@ -182,11 +183,13 @@ absl::Status Run(const CommandLine& flags) {
     // Nothing of a validation or test document may reach training, not even
     // its abstract without the label.
     std::set<std::string> main_ids;
-    for (const train::Document& document : documents)
+    for (const train::Document& document : documents) {
       main_ids.insert(document.id);
+    }
     for (train::Document& document : *read) {
-      if (main_ids.count(document.id) == 0)
+      if (main_ids.count(document.id) == 0) {
         extra.push_back(std::move(document));
+      }
     }
     progress.Print(
         absl::StrFormat("%d extra documents (%d shared ids left out)",
@@ -237,8 +240,9 @@ absl::Status Run(const CommandLine& flags) {
   config.dropout = number["dropout"];
   config.max_tokens = static_cast<int64_t>(number["max_tokens"]);
   config.num_labels = static_cast<int64_t>(labels.names.size());
-  if (absl::Status valid = ValidateModelConfig(config); !valid.ok())
+  if (absl::Status valid = ValidateModelConfig(config); !valid.ok()) {
     return valid;
+  }
 
   train::TrainerOptions options;
   options.epochs = static_cast<int>(number["epochs"]);
@@ -268,8 +272,9 @@ absl::Status Run(const CommandLine& flags) {
   Encoder encoder(config);
   if (number["pretrain_epochs"] > 0) {
     std::vector<std::vector<int32_t>> texts;
-    for (const train::Example& example : *train_set)
+    for (const train::Example& example : *train_set) {
       texts.push_back(example.ids);
+    }
     for (const train::Document& document : extra) {
       absl::StatusOr<std::vector<int32_t>> ids =
           tokenizer->Encode(document.text);
@@ -364,8 +369,9 @@ absl::Status Run(const CommandLine& flags) {
 
   ModelBundle bundle{config, labels.names, *std::move(tokenizer), encoder,
                      eval.dump(2) + "\n"};
-  if (absl::Status saved = SaveBundle(bundle, output); !saved.ok())
+  if (absl::Status saved = SaveBundle(bundle, output); !saved.ok()) {
     return saved;
+  }
   progress.Print(
       absl::StrCat("wrote ", output, " in ",
                    FormatDuration(std::chrono::duration<double>(
@@ -401,7 +407,16 @@ int main(int argc, char** argv) {
     return 0;
   }
   std::fprintf(stderr, "wersa-train: %s\n", kernels->Describe().c_str());
-  if (absl::Status status = wersa::tools::Run(*flags); !status.ok()) {
+  absl::Status status;
+  // LibTorch (c10::Error, e.g. out of memory in a training step) and
+  // nlohmann::json report failures by exceptions: they end the run with a
+  // message and exit code 1, not std::terminate.
+  try {
+    status = wersa::tools::Run(*flags);
+  } catch (const std::exception& e) {
+    status = absl::InternalError(e.what());
+  }
+  if (!status.ok()) {
     std::fprintf(stderr, "wersa-train: %s\n",
                  std::string(status.message()).c_str());
     return 1;
