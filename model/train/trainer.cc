@@ -59,15 +59,17 @@ Batch TrainingBatch(const std::vector<Example>& examples,
     std::vector<int32_t> ids;
     ids.reserve(window);
     for (int64_t t = start; t < start + window; ++t) {
-      if (options.token_dropout <= 0.0 || keep(rng))
+      if (options.token_dropout <= 0.0 || keep(rng)) {
         ids.push_back(example.ids[t]);
+      }
     }
     if (ids.empty()) ids.push_back(example.ids[start]);
     batch.tokens += static_cast<int64_t>(ids.size());
     windows.push_back(std::move(ids));
     if (multi_label) {
-      for (const int label : example.labels)
+      for (const int label : example.labels) {
         targets[static_cast<int64_t>(i)][label] = 1.0f;
+      }
     } else {
       targets[static_cast<int64_t>(i)] = example.labels.front();
     }
@@ -81,19 +83,23 @@ using NamedTensors = std::map<std::string, torch::Tensor>;
 
 NamedTensors CloneState(Encoder& encoder) {
   NamedTensors state;
-  for (const auto& item : encoder->named_parameters())
+  for (const auto& item : encoder->named_parameters()) {
     state[item.key()] = item.value().detach().clone();
-  for (const auto& item : encoder->named_buffers())
+  }
+  for (const auto& item : encoder->named_buffers()) {
     state[item.key()] = item.value().detach().clone();
+  }
   return state;
 }
 
 void RestoreState(Encoder& encoder, const NamedTensors& state) {
   torch::NoGradGuard no_grad;
-  for (auto& item : encoder->named_parameters())
+  for (auto& item : encoder->named_parameters()) {
     item.value().copy_(state.at(item.key()));
-  for (auto& item : encoder->named_buffers())
+  }
+  for (auto& item : encoder->named_buffers()) {
     item.value().copy_(state.at(item.key()));
+  }
 }
 
 void SaveNamed(const NamedTensors& state, const fs::path& path) {
@@ -129,8 +135,9 @@ absl::StatusOr<Selection> Validate(Encoder& encoder,
                                    const TrainerOptions& options) {
   if (validation.empty()) return Selection{};
   std::vector<std::string> names;
-  for (int64_t c = 0; c < encoder->config().num_labels; ++c)
+  for (int64_t c = 0; c < encoder->config().num_labels; ++c) {
     names.push_back(std::to_string(c));
+  }
   absl::StatusOr<EvaluationReport> report =
       EvaluateExamples(encoder, validation, names, options.eval_max_tokens);
   if (!report.ok()) return report.status();
@@ -156,8 +163,9 @@ torch::Tensor ClassWeights(const std::vector<Example>& train,
   for (int64_t c = 0; c < num_labels; ++c) {
     if (counts[c] == 0) continue;
     double w = 1.0;
-    if (weighting == ClassWeighting::kInverseSqrt)
+    if (weighting == ClassWeighting::kInverseSqrt) {
       w = 1.0 / std::sqrt(counts[c]);
+    }
     if (weighting == ClassWeighting::kInverse) w = 1.0 / counts[c];
     weights[c] = w;
     total += w * counts[c];

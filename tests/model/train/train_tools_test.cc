@@ -29,7 +29,7 @@ using testing_support::TemporaryDirectory;
 
 std::string WriteJsonl(const std::string& dir) {
   const std::vector<std::string> texts = GeneratedDocuments(120, 3, 150, 11);
-  const std::string path = dir + "/documents.jsonl";
+  std::string path = dir + "/documents.jsonl";
   std::ofstream out(path);
   for (size_t i = 0; i < texts.size(); ++i) {
     out << nlohmann::json{{"id", "doc-" + std::to_string(i)},

@@ -115,8 +115,9 @@ TEST(TrainerTest, LearnsSeparableTopics) {
   EXPECT_EQ(progress_calls, 8 * 20);
   EXPECT_LT(result->back().train_loss, result->front().train_loss);
   double best_accuracy = 0.0;
-  for (const EpochSummary& e : *result)
+  for (const EpochSummary& e : *result) {
     best_accuracy = std::max(best_accuracy, e.validation_accuracy);
+  }
   EXPECT_GE(best_accuracy, 0.9);
 
   // The encoder holds the best epoch's weights: scoring reproduces its
