@@ -408,8 +408,8 @@ int main(int argc, char** argv) {
   }
   std::fprintf(stderr, "wersa-train: %s\n", kernels->Describe().c_str());
   absl::Status status;
-  // LibTorch (c10::Error, e.g. out of memory in a training step) and
-  // nlohmann::json report failures by exceptions: they end the run with a
+  // The trainers return LibTorch's failures as a status; what else throws
+  // here (nlohmann::json, the standard library) still ends the run with a
   // message and exit code 1, not std::terminate.
   try {
     status = wersa::tools::Run(*flags);

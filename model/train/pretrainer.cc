@@ -79,6 +79,15 @@ absl::StatusOr<std::vector<PretrainEpochSummary>> Pretrainer::Train(
     const std::vector<std::vector<int32_t>>& documents,
     const std::function<void(const Progress&)>& on_progress,
     const std::function<void(const PretrainEpochSummary&)>& on_epoch) {
+  return StatusFromTorchErrors("pre-training", [&] {
+    return TrainEpochs(documents, on_progress, on_epoch);
+  });
+}
+
+absl::StatusOr<std::vector<PretrainEpochSummary>> Pretrainer::TrainEpochs(
+    const std::vector<std::vector<int32_t>>& documents,
+    const std::function<void(const Progress&)>& on_progress,
+    const std::function<void(const PretrainEpochSummary&)>& on_epoch) {
   const std::vector<Window> windows =
       CutWindows(documents, options_.window_tokens);
   if (windows.empty())

@@ -54,6 +54,12 @@ class Pretrainer {
       const std::function<void(const PretrainEpochSummary&)>& on_epoch);
 
  private:
+  // Train() without the conversion of LibTorch's exceptions.
+  absl::StatusOr<std::vector<PretrainEpochSummary>> TrainEpochs(
+      const std::vector<std::vector<int32_t>>& documents,
+      const std::function<void(const Progress&)>& on_progress,
+      const std::function<void(const PretrainEpochSummary&)>& on_epoch);
+
   Encoder encoder_;
   PretrainerOptions options_;
 };

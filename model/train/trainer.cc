@@ -243,6 +243,15 @@ absl::StatusOr<std::vector<EpochSummary>> Trainer::Train(
     const std::vector<Example>& train, const std::vector<Example>& validation,
     const std::function<void(const Progress&)>& on_progress,
     const std::function<void(const EpochSummary&)>& on_epoch) {
+  return StatusFromTorchErrors("training", [&] {
+    return TrainEpochs(train, validation, on_progress, on_epoch);
+  });
+}
+
+absl::StatusOr<std::vector<EpochSummary>> Trainer::TrainEpochs(
+    const std::vector<Example>& train, const std::vector<Example>& validation,
+    const std::function<void(const Progress&)>& on_progress,
+    const std::function<void(const EpochSummary&)>& on_epoch) {
   if (train.empty()) return absl::InvalidArgumentError("no training examples");
   const ModelConfig& config = encoder_->config();
   for (const auto* set : {&train, &validation}) {

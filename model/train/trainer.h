@@ -97,6 +97,12 @@ class Trainer {
       const std::function<void(const EpochSummary&)>& on_epoch);
 
  private:
+  // Train() without the conversion of LibTorch's exceptions.
+  absl::StatusOr<std::vector<EpochSummary>> TrainEpochs(
+      const std::vector<Example>& train, const std::vector<Example>& validation,
+      const std::function<void(const Progress&)>& on_progress,
+      const std::function<void(const EpochSummary&)>& on_epoch);
+
   Encoder encoder_;
   TrainerOptions options_;
 };

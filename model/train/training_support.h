@@ -7,8 +7,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <utility>
 #include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 
 namespace wersa::train {
 
@@ -27,6 +32,23 @@ std::unique_ptr<torch::optim::AdamW> MakeAdamW(
     double weight_decay);
 
 void SetLearningRate(torch::optim::Optimizer& optimizer, double learning_rate);
+
+// Runs `run` (returning an absl::StatusOr) and turns what LibTorch throws (a
+// token id past the vocabulary, an allocation that fails) into a status named
+// after `what`: the trainers' callers get a status, as the Predictor's do.
+template <typename Run>
+auto StatusFromTorchErrors(absl::string_view what, const Run& run)
+    -> decltype(run()) {
+  try {
+    return run();
+  } catch (const c10::Error& e) {
+    return absl::InternalError(
+        absl::StrCat(what, " failed: ", e.what_without_backtrace()));
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(what, " ran out of memory"));
+  }
+}
 
 }  // namespace wersa::train
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <string>
@@ -184,6 +185,16 @@ TEST(TrainerTest, RejectsBadInput) {
   EXPECT_THAT(
       std::string(trainer.Train(bad, {}, nullptr, nullptr).status().message()),
       testing::HasSubstr("label index 4 out of range"));
+
+  // LibTorch throws on it; Train() returns that as a status.
+  std::vector<Example> bad_id = TopicExamples(4, 8);
+  // Every token of one example, so the random window holds some.
+  std::fill(bad_id[2].ids.begin(), bad_id[2].ids.end(),
+            static_cast<int32_t>(SmallTokenizer().vocab_size()));
+  const absl::Status torch_error =
+      trainer.Train(bad_id, {}, nullptr, nullptr).status();
+  EXPECT_EQ(torch_error.code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(torch_error.message(), HasSubstr("training failed"));
 
   TrainerOptions resume = TinyOptions();
   resume.resume = true;
