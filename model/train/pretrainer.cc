@@ -90,8 +90,9 @@ absl::StatusOr<std::vector<PretrainEpochSummary>> Pretrainer::TrainEpochs(
     const std::function<void(const PretrainEpochSummary&)>& on_epoch) {
   const std::vector<Window> windows =
       CutWindows(documents, options_.window_tokens);
-  if (windows.empty())
+  if (windows.empty()) {
     return absl::InvalidArgumentError("no pre-training text");
+  }
   const int64_t vocab = encoder_->config().vocab_size;
 
   // The output bias of the masked-token head; its weights are the embeddings.
@@ -166,8 +167,10 @@ absl::StatusOr<std::vector<PretrainEpochSummary>> Pretrainer::TrainEpochs(
       }
       if (targets.empty()) continue;
       auto [ids, lengths] = PadSequences(inputs);
-      for (const auto& [row, token] : masked_at)
+      positions.reserve(masked_at.size());
+      for (const auto& [row, token] : masked_at) {
         positions.push_back(row * ids.size(1) + token);
+      }
 
       SetLearningRate(optimizer,
                       ScheduledLearningRate(

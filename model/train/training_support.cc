@@ -9,8 +9,9 @@ double ScheduledLearningRate(double peak, double warmup_fraction, int64_t step,
                              int64_t total_steps) {
   const int64_t warmup =
       std::max<int64_t>(1, std::llround(warmup_fraction * total_steps));
-  if (step < warmup)
+  if (step < warmup) {
     return peak * static_cast<double>(step + 1) / static_cast<double>(warmup);
+  }
   const double progress =
       static_cast<double>(step - warmup) /
       static_cast<double>(std::max<int64_t>(1, total_steps - warmup));
@@ -39,8 +40,9 @@ std::unique_ptr<torch::optim::AdamW> MakeAdamW(
     double weight_decay) {
   std::vector<torch::Tensor> decayed;
   std::vector<torch::Tensor> plain;
-  for (const torch::Tensor& p : parameters)
+  for (const torch::Tensor& p : parameters) {
     (p.dim() >= 2 ? decayed : plain).push_back(p);
+  }
   std::vector<torch::optim::OptimizerParamGroup> groups;
   groups.emplace_back(decayed, std::make_unique<torch::optim::AdamWOptions>(
                                    torch::optim::AdamWOptions(learning_rate)
