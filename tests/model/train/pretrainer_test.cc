@@ -15,6 +15,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using testing_support::GeneratedDocuments;
+using testing_support::SmallConfig;
 using testing_support::SmallTokenizer;
 
 std::vector<std::vector<int32_t>> GeneratedTexts(int count) {
@@ -23,20 +24,6 @@ std::vector<std::vector<int32_t>> GeneratedTexts(int count) {
     texts.push_back(*SmallTokenizer().Encode(text));
   }
   return texts;
-}
-
-ModelConfig TinyConfig() {
-  ModelConfig config;
-  config.vocab_size = SmallTokenizer().vocab_size();
-  config.d_model = 32;
-  config.num_layers = 1;
-  config.num_heads = 2;
-  config.ffn_dim = 64;
-  config.random_features = 16;
-  config.gate_kernel_size = 5;
-  config.position_kernel_size = 5;
-  config.num_labels = 4;
-  return config;
 }
 
 PretrainerOptions TinyOptions() {
@@ -50,7 +37,7 @@ PretrainerOptions TinyOptions() {
 
 TEST(PretrainerTest, MaskedTokenLossFalls) {
   torch::manual_seed(1);
-  Pretrainer pretrainer(Encoder(TinyConfig()), TinyOptions());
+  Pretrainer pretrainer(Encoder(SmallConfig()), TinyOptions());
   const absl::StatusOr<std::vector<PretrainEpochSummary>> epochs =
       pretrainer.Train(GeneratedTexts(32), nullptr, nullptr);
   ASSERT_TRUE(epochs.ok()) << epochs.status();
@@ -68,7 +55,7 @@ TEST(PretrainerTest, TokenIdPastTheVocabularyIsAStatus) {
             static_cast<int32_t>(SmallTokenizer().vocab_size()));
   PretrainerOptions options = TinyOptions();
   options.epochs = 1;
-  Pretrainer pretrainer(Encoder(TinyConfig()), options);
+  Pretrainer pretrainer(Encoder(SmallConfig()), options);
   const absl::StatusOr<std::vector<PretrainEpochSummary>> epochs =
       pretrainer.Train(texts, nullptr, nullptr);
   EXPECT_EQ(epochs.status().code(), absl::StatusCode::kInternal);
