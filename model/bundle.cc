@@ -143,6 +143,11 @@ absl::Status LoadWeights(const std::string& bytes, Encoder& encoder) {
 
 }  // namespace
 
+std::string WeightsFileName(int64_t member) {
+  if (member == 0) return kWeightsFile;
+  return absl::StrCat("weights.", member, ".pt");
+}
+
 absl::StatusOr<ModelBundle> LoadBundle(const std::string& directory) {
   const fs::path dir(directory);
   std::error_code error;
@@ -176,13 +181,17 @@ absl::StatusOr<ModelBundle> LoadBundle(const std::string& directory) {
         " pieces, config.json vocab_size is ", config->vocab_size));
   }
 
-  const fs::path weights_path = dir / kWeightsFile;
-  absl::StatusOr<std::string> weights = ReadFile(weights_path);
-  if (!weights.ok()) return weights.status();
-  Encoder encoder(*config);
-  encoder->eval();
-  if (absl::Status loaded = LoadWeights(*weights, encoder); !loaded.ok()) {
-    return InFile(weights_path, loaded);
+  std::vector<Encoder> members;
+  for (int64_t member = 0; member < config->ensemble_members; ++member) {
+    const fs::path weights_path = dir / WeightsFileName(member);
+    absl::StatusOr<std::string> weights = ReadFile(weights_path);
+    if (!weights.ok()) return weights.status();
+    Encoder encoder(*config);
+    encoder->eval();
+    if (absl::Status loaded = LoadWeights(*weights, encoder); !loaded.ok()) {
+      return InFile(weights_path, loaded);
+    }
+    members.push_back(std::move(encoder));
   }
 
   std::optional<std::string> eval_json;
@@ -197,7 +206,7 @@ absl::StatusOr<ModelBundle> LoadBundle(const std::string& directory) {
     eval_json = *std::move(eval_text);
   }
   return ModelBundle{*std::move(config), *std::move(labels),
-                     *std::move(tokenizer), std::move(encoder),
+                     *std::move(tokenizer), std::move(members),
                      std::move(eval_json)};
 }
 
@@ -226,6 +235,12 @@ absl::Status SaveBundle(const ModelBundle& bundle,
     return absl::InvalidArgumentError(
         absl::StrCat("labels: ", parsed.status().message()));
   }
+  if (static_cast<int64_t>(bundle.members.size()) !=
+      bundle.config.ensemble_members) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(bundle.members.size(), " encoders for ensemble_members ",
+                     bundle.config.ensemble_members));
+  }
   const fs::path dir(directory);
   std::error_code error;
   fs::create_directories(dir, error);
@@ -234,30 +249,37 @@ absl::Status SaveBundle(const ModelBundle& bundle,
         absl::StrCat(directory, ": cannot create: ", error.message()));
   }
 
-  c10::Dict<std::string, torch::Tensor> state;
-  for (const auto& [name, tensor] : NamedState(bundle.encoder)) {
-    state.insert(name, tensor.detach().to(torch::kCPU).contiguous());
-  }
-  std::vector<char> weights;
-  try {
-    weights = torch::pickle_save(c10::IValue(state));
-  } catch (const c10::Error& e) {
-    return absl::InternalError(
-        absl::StrCat("serializing weights: ", e.what_without_backtrace()));
+  // Serialized before anything is written, so a failure leaves no bundle
+  // half-replaced.
+  std::vector<std::vector<char>> weights;
+  for (const Encoder& member : bundle.members) {
+    c10::Dict<std::string, torch::Tensor> state;
+    for (const auto& [name, tensor] : NamedState(member)) {
+      state.insert(name, tensor.detach().to(torch::kCPU).contiguous());
+    }
+    try {
+      weights.push_back(torch::pickle_save(c10::IValue(state)));
+    } catch (const c10::Error& e) {
+      return absl::InternalError(
+          absl::StrCat("serializing weights: ", e.what_without_backtrace()));
+    }
   }
 
   const std::string config = SerializeModelConfig(bundle.config);
   const std::string& tokenizer = bundle.tokenizer.model_proto();
   struct File {
-    const char* name;
+    std::string name;
     const char* data;
     size_t size;
   };
   std::vector<File> files = {
       {kConfigFile, config.data(), config.size()},
       {kLabelsFile, labels.data(), labels.size()},
-      {kTokenizerFile, tokenizer.data(), tokenizer.size()},
-      {kWeightsFile, weights.data(), weights.size()}};
+      {kTokenizerFile, tokenizer.data(), tokenizer.size()}};
+  for (size_t member = 0; member < weights.size(); ++member) {
+    files.push_back({WeightsFileName(static_cast<int64_t>(member)),
+                     weights[member].data(), weights[member].size()});
+  }
   if (bundle.eval_json) {
     files.push_back(
         {kEvalFile, bundle.eval_json->data(), bundle.eval_json->size()});
@@ -267,6 +289,14 @@ absl::Status SaveBundle(const ModelBundle& bundle,
             WriteFileAtomically(dir / file.name, file.data, file.size);
         !written.ok()) {
       return written;
+    }
+  }
+  for (int64_t member = bundle.config.ensemble_members;
+       member < kMaxEnsembleMembers; ++member) {
+    const fs::path stale = dir / WeightsFileName(member);
+    if (fs::remove(stale, error); error) {
+      return absl::InternalError(
+          absl::StrCat(stale.string(), ": cannot remove: ", error.message()));
     }
   }
   return absl::OkStatus();

@@ -78,6 +78,7 @@ const Field kFields[] = {
     {"dropout", &ModelConfig::dropout, false},
     {"max_tokens", &ModelConfig::max_tokens, false},
     {"num_labels", &ModelConfig::num_labels, true},
+    {"ensemble_members", &ModelConfig::ensemble_members, false},
 };
 // The enumerations are written by name.
 constexpr char kAttentionKey[] = "attention";
@@ -188,6 +189,10 @@ absl::Status ValidateModelConfig(const ModelConfig& c) {
               "must be in [0, 1)"),
       Require(c.max_tokens >= 1, "max_tokens", "must be >= 1"),
       Require(c.num_labels >= 1, "num_labels", "must be >= 1"),
+      Require(
+          c.ensemble_members >= 1 && c.ensemble_members <= kMaxEnsembleMembers,
+          "ensemble_members",
+          absl::StrCat("must be in [1, ", kMaxEnsembleMembers, "]")),
   };
   for (const absl::Status& status : checks) {
     if (!status.ok()) return status;

@@ -48,7 +48,13 @@ struct ModelConfig {
   int64_t max_tokens = 131072;
   ProblemType problem_type = ProblemType::kSingleLabel;
   int64_t num_labels = 2;
+  // Encoders of this architecture whose scores the bundle averages (model/
+  // ensemble.h): members trained alike from different seeds. 1: a single
+  // encoder, as every bundle before the key existed.
+  int64_t ensemble_members = 1;
 };
+
+inline constexpr int64_t kMaxEnsembleMembers = 16;
 
 // Checks ranges and consistency; the message names the offending key.
 absl::Status ValidateModelConfig(const ModelConfig& config);

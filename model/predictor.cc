@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "model/ensemble.h"
 
 namespace wersa {
 
@@ -34,8 +35,10 @@ absl::StatusOr<std::unique_ptr<Predictor>> Predictor::Create(
                             : static_cast<int>(std::max(
                                   1U, std::thread::hardware_concurrency()));
     torch::set_num_threads(threads);
-    bundle.encoder->to(device);
-    bundle.encoder->eval();
+    for (Encoder& member : bundle.members) {
+      member->to(device);
+      member->eval();
+    }
     return std::unique_ptr<Predictor>(
         new Predictor(std::move(bundle), device, device.str()));
   } catch (const c10::Error& e) {
@@ -84,11 +87,10 @@ absl::StatusOr<std::vector<std::vector<float>>> Predictor::Predict(
       std::copy(doc.begin(), doc.end(), &ids_rows[b][0]);
       length_values[b] = static_cast<int64_t>(doc.size());
     }
-    const torch::Tensor scores = bundle_.encoder
-                                     ->Scores(bundle_.encoder->forward(
-                                         ids.to(device_), lengths.to(device_)))
-                                     .to(torch::kCPU, torch::kFloat32)
-                                     .contiguous();
+    const torch::Tensor scores =
+        EnsembleScores(bundle_.members, ids.to(device_), lengths.to(device_))
+            .to(torch::kCPU, torch::kFloat32)
+            .contiguous();
     std::vector<std::vector<float>> result(batch);
     const float* data = scores.data_ptr<float>();
     const int64_t labels = scores.size(1);

@@ -18,7 +18,8 @@ struct PredictorOptions {
   std::string device = "cpu";
 };
 
-// Runs a bundle's encoder: a batch of token-id sequences in, label scores out.
+// Runs a bundle's encoders: a batch of token-id sequences in, label scores
+// out.
 // Not thread-safe: one worker owns a Predictor (docs/architecture.md).
 class Predictor {
  public:

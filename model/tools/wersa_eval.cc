@@ -1,10 +1,12 @@
 // wersa-eval: evaluates a model bundle on a dataset split: accuracy, macro-F1,
 // per-class precision/recall/F1, confusion matrix, one-vs-rest ROC-AUC,
 // expected calibration error and accuracy by document length; a table, or
-// JSON with --json.
+// JSON with --json. --predictions also writes every document's scores, for
+// error analysis and for comparing or combining models outside this tool.
 #include <torch/torch.h>
 
 #include <cstdio>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
@@ -12,8 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "cli/command_line.h"
 #include "model/bundle.h"
-#include "model/caching_host_allocator.h"
-#include "model/cpu_kernels.h"
+#include "model/tools/tool_main.h"
 #include "model/train/corpus.h"
 #include "model/train/metrics.h"
 #include "model/train/trainer.h"
@@ -32,9 +33,40 @@ const std::vector<FlagSpec> kFlags = {
     {"max_tokens", "0",
      "tokens read per document (0: the bundle's max_tokens)"},
     {"json", "false", "print the report as JSON"},
+    {"predictions", "",
+     "also write one JSON line per document to this file: id, true labels, "
+     "length in tokens and every label's score"},
     {"threads", "0", "threads (0: one per CPU)"},
     {"help", "false", "show this help"},
 };
+
+// One JSON object per line, in the order of `chosen`; scores keyed by label.
+absl::Status WritePredictions(const std::string& path, std::ofstream& out,
+                              const std::vector<train::Document>& documents,
+                              const std::vector<size_t>& chosen,
+                              const train::EvaluationInput& input) {
+  for (size_t row = 0; row < chosen.size(); ++row) {
+    nlohmann::json scores = nlohmann::json::object();
+    for (size_t c = 0; c < input.label_names.size(); ++c) {
+      scores[input.label_names[c]] = input.scores[row][c];
+    }
+    nlohmann::json truth = nlohmann::json::array();
+    for (const int label : input.truth[row]) {
+      truth.push_back(input.label_names[label]);
+    }
+    const nlohmann::json line = {{"id", documents[chosen[row]].id},
+                                 {"labels", truth},
+                                 {"tokens", input.lengths[row]},
+                                 {"scores", scores}};
+    out << line.dump() << '\n';
+  }
+  out.flush();
+  if (!out) {
+    return absl::DataLossError(
+        absl::StrCat("writing predictions to '", path, "' failed"));
+  }
+  return absl::OkStatus();
+}
 
 absl::Status Run(const CommandLine& flags) {
   if (flags.String("model_dir").empty() || flags.String("data").empty()) {
@@ -53,19 +85,28 @@ absl::Status Run(const CommandLine& flags) {
                         : static_cast<int>(std::thread::hardware_concurrency());
   torch::set_num_threads(threads);
 
+  // Opened first so that a bad path fails before minutes of scoring.
+  const std::string& predictions_path = flags.String("predictions");
+  std::ofstream predictions;
+  if (!predictions_path.empty()) {
+    predictions.open(predictions_path, std::ios::trunc);
+    if (!predictions) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot write predictions to '", predictions_path, "'"));
+    }
+  }
+
   absl::StatusOr<ModelBundle> bundle = LoadBundle(flags.String("model_dir"));
   if (!bundle.ok()) return bundle.status();
   const int64_t max_tokens =
       *max_tokens_flag > 0 ? *max_tokens_flag : bundle->config.max_tokens;
 
-  absl::StatusOr<std::vector<train::Document>> all =
-      train::LoadDocuments(flags.String("data"));
-  if (!all.ok()) return all.status();
-  const size_t read = all->size();
   const train::LabelSet labels = train::MakeLabelSet(bundle->labels);
-  const std::vector<train::Document> documents =
-      train::KeepLabelled(*std::move(all), labels);
-  const train::Split split = train::SplitByHash(documents);
+  absl::StatusOr<train::LabelledCorpus> corpus =
+      train::LoadLabelledCorpus(flags.String("data"), labels);
+  if (!corpus.ok()) return corpus.status();
+  const std::vector<train::Document>& documents = corpus->documents;
+  const train::Split& split = corpus->split;
   std::vector<size_t> chosen;
   const std::string& which = flags.String("split");
   if (which == "validation") {
@@ -84,9 +125,17 @@ absl::Status Run(const CommandLine& flags) {
       train::MakeExamples(documents, chosen, bundle->tokenizer, labels,
                           bundle->config.problem_type, threads);
   if (!examples.ok()) return examples.status();
-  absl::StatusOr<train::EvaluationReport> report = train::EvaluateExamples(
-      bundle->encoder, *examples, bundle->labels, max_tokens);
+  const train::EvaluationInput input = train::MakeEvaluationInput(
+      bundle->members, *examples, bundle->labels, max_tokens);
+  absl::StatusOr<train::EvaluationReport> report = train::Evaluate(input);
   if (!report.ok()) return report.status();
+  if (predictions.is_open()) {
+    if (absl::Status status = WritePredictions(predictions_path, predictions,
+                                               documents, chosen, input);
+        !status.ok()) {
+      return status;
+    }
+  }
 
   if (*json) {
     nlohmann::json out = train::ReportToJson(*report);
@@ -94,7 +143,7 @@ absl::Status Run(const CommandLine& flags) {
     out["model_version"] = bundle->config.version;
     out["data"] = flags.String("data");
     out["split"] = which;
-    out["documents_outside_label_set"] = read - documents.size();
+    out["documents_outside_label_set"] = corpus->outside_label_set;
     out["max_tokens"] = max_tokens;
     std::printf("%s\n", out.dump(2).c_str());
   } else {
@@ -103,7 +152,7 @@ absl::Status Run(const CommandLine& flags) {
         "model's labels skipped), up to %lld tokens each\n\n%s",
         bundle->config.name.c_str(), bundle->config.version.c_str(),
         which.c_str(), flags.String("data").c_str(), chosen.size(),
-        read - documents.size(), static_cast<long long>(max_tokens),
+        corpus->outside_label_set, static_cast<long long>(max_tokens),
         train::FormatReport(*report).c_str());
   }
   return absl::OkStatus();
@@ -113,33 +162,9 @@ absl::Status Run(const CommandLine& flags) {
 }  // namespace wersa::tools
 
 int main(int argc, char** argv) {
-  using wersa::cli::CommandLine;
-  const auto kernels = wersa::ConfigureCpuKernels(argv);
-  if (!kernels.ok()) {
-    std::fprintf(stderr, "wersa-eval: %s\n",
-                 std::string(kernels.status().message()).c_str());
-    return 1;
-  }
-  const wersa::CachingHostAllocator host_allocator;
-  absl::StatusOr<CommandLine> flags =
-      CommandLine::Parse(argc, argv, wersa::tools::kFlags);
-  if (!flags.ok()) {
-    std::fprintf(stderr, "wersa-eval: %s\n",
-                 std::string(flags.status().message()).c_str());
-    return 2;
-  }
-  if (flags->Has("help")) {
-    std::printf("%s",
-                CommandLine::Usage("wersa-eval",
-                                   "Evaluates a model bundle on a dataset.",
-                                   wersa::tools::kFlags)
-                    .c_str());
-    return 0;
-  }
-  if (absl::Status status = wersa::tools::Run(*flags); !status.ok()) {
-    std::fprintf(stderr, "wersa-eval: %s\n",
-                 std::string(status.message()).c_str());
-    return 1;
-  }
-  return 0;
+  return wersa::tools::ToolMain(
+      argc, argv,
+      {"wersa-eval", "Evaluates a model bundle on a dataset.",
+       &wersa::tools::kFlags, false},
+      wersa::tools::Run);
 }

@@ -16,8 +16,7 @@
 #include "cli/command_line.h"
 #include "cli/progress_line.h"
 #include "model/bundle.h"
-#include "model/caching_host_allocator.h"
-#include "model/cpu_kernels.h"
+#include "model/tools/tool_main.h"
 #include "model/train/corpus.h"
 #include "model/train/metrics.h"
 #include "model/train/pretrainer.h"
@@ -361,13 +360,16 @@ absl::Status Run(const CommandLine& flags) {
                                   std::pair{"test", &*test_set}}) {
     if (set->empty()) continue;
     absl::StatusOr<train::EvaluationReport> report = train::EvaluateExamples(
-        encoder, *set, labels.names, options.eval_max_tokens);
+        {encoder}, *set, labels.names, options.eval_max_tokens);
     if (!report.ok()) return report.status();
     progress.Print(absl::StrCat(name, ":\n", train::FormatReport(*report)));
     eval[name] = train::ReportToJson(*report);
   }
 
-  ModelBundle bundle{config, labels.names, *std::move(tokenizer), encoder,
+  ModelBundle bundle{config,
+                     labels.names,
+                     *std::move(tokenizer),
+                     {encoder},
                      eval.dump(2) + "\n"};
   if (absl::Status saved = SaveBundle(bundle, output); !saved.ok()) {
     return saved;
@@ -384,42 +386,9 @@ absl::Status Run(const CommandLine& flags) {
 }  // namespace wersa::tools
 
 int main(int argc, char** argv) {
-  using wersa::cli::CommandLine;
-  const auto kernels = wersa::ConfigureCpuKernels(argv);
-  if (!kernels.ok()) {
-    std::fprintf(stderr, "wersa-train: %s\n",
-                 std::string(kernels.status().message()).c_str());
-    return 1;
-  }
-  const wersa::CachingHostAllocator host_allocator;
-  absl::StatusOr<CommandLine> flags =
-      CommandLine::Parse(argc, argv, wersa::tools::kFlags);
-  if (!flags.ok()) {
-    std::fprintf(stderr, "wersa-train: %s\n",
-                 std::string(flags.status().message()).c_str());
-    return 2;
-  }
-  if (flags->Has("help")) {
-    std::printf("%s", CommandLine::Usage("wersa-train",
-                                         "Trains a WERSA classifier bundle.",
-                                         wersa::tools::kFlags)
-                          .c_str());
-    return 0;
-  }
-  std::fprintf(stderr, "wersa-train: %s\n", kernels->Describe().c_str());
-  absl::Status status;
-  // The trainers return LibTorch's failures as a status; what else throws
-  // here (nlohmann::json, the standard library) still ends the run with a
-  // message and exit code 1, not std::terminate.
-  try {
-    status = wersa::tools::Run(*flags);
-  } catch (const std::exception& e) {
-    status = absl::InternalError(e.what());
-  }
-  if (!status.ok()) {
-    std::fprintf(stderr, "wersa-train: %s\n",
-                 std::string(status.message()).c_str());
-    return 1;
-  }
-  return 0;
+  return wersa::tools::ToolMain(
+      argc, argv,
+      {"wersa-train", "Trains a WERSA classifier bundle.",
+       &wersa::tools::kFlags, true},
+      wersa::tools::Run);
 }

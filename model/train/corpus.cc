@@ -22,8 +22,9 @@ absl::StatusOr<std::vector<Document>> LoadDocuments(const std::string& spec) {
     }
     return ReadFullTextCorpus(paths[0], paths[1]);
   }
-  if (absl::ConsumePrefix(&rest, "abstracts:"))
+  if (absl::ConsumePrefix(&rest, "abstracts:")) {
     return ReadAbstracts(std::string(rest));
+  }
   if (absl::ConsumePrefix(&rest, "jsonl:")) return ReadJsonl(std::string(rest));
   return absl::InvalidArgumentError(
       absl::StrCat("dataset '", spec,
@@ -57,6 +58,7 @@ LabelSet ChooseLabels(const std::vector<Document>& documents,
     return a.second != b.second ? a.second > b.second : a.first < b.first;
   });
   std::vector<std::string> names;
+  names.reserve(frequent.size());
   for (const auto& entry : frequent) names.push_back(entry.first);
   return MakeLabelSet(std::move(names));
 }
@@ -70,6 +72,18 @@ std::vector<Document> KeepLabelled(std::vector<Document> documents,
                      }),
       documents.end());
   return documents;
+}
+
+absl::StatusOr<LabelledCorpus> LoadLabelledCorpus(const std::string& spec,
+                                                  const LabelSet& labels) {
+  absl::StatusOr<std::vector<Document>> all = LoadDocuments(spec);
+  if (!all.ok()) return all.status();
+  const size_t read = all->size();
+  LabelledCorpus corpus;
+  corpus.documents = KeepLabelled(*std::move(all), labels);
+  corpus.split = SplitByHash(corpus.documents);
+  corpus.outside_label_set = read - corpus.documents.size();
+  return corpus;
 }
 
 absl::StatusOr<std::vector<Example>> MakeExamples(

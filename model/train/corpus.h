@@ -39,6 +39,18 @@ LabelSet ChooseLabels(const std::vector<Document>& documents,
 std::vector<Document> KeepLabelled(std::vector<Document> documents,
                                    const LabelSet& labels);
 
+// A dataset read for evaluating a bundle: the documents whose primary label
+// is in the bundle's label set, split by SplitByHash as wersa-train split
+// them, and how many documents were left out for their label.
+struct LabelledCorpus {
+  std::vector<Document> documents;
+  Split split;
+  size_t outside_label_set = 0;
+};
+
+absl::StatusOr<LabelledCorpus> LoadLabelledCorpus(const std::string& spec,
+                                                  const LabelSet& labels);
+
 // Token ids and label indices. Single-label examples take the primary label;
 // multi-label examples every label of the set (others are dropped). Runs on
 // `threads` threads.

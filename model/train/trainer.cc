@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "model/ensemble.h"
 #include "model/train/metrics.h"
 #include "model/train/training_support.h"
 
@@ -139,7 +140,7 @@ absl::StatusOr<Selection> Validate(Encoder& encoder,
     names.push_back(std::to_string(c));
   }
   absl::StatusOr<EvaluationReport> report =
-      EvaluateExamples(encoder, validation, names, options.eval_max_tokens);
+      EvaluateExamples({encoder}, validation, names, options.eval_max_tokens);
   if (!report.ok()) return report.status();
   return Selection{report->macro_f1, report->accuracy};
 }
@@ -173,29 +174,41 @@ torch::Tensor ClassWeights(const std::vector<Example>& train,
   return weights * (static_cast<double>(train.size()) / total);
 }
 
-absl::StatusOr<EvaluationReport> EvaluateExamples(
-    Encoder& encoder, const std::vector<Example>& examples,
-    const std::vector<std::string>& label_names, int64_t max_tokens) {
+EvaluationInput MakeEvaluationInput(const std::vector<Encoder>& members,
+                                    const std::vector<Example>& examples,
+                                    const std::vector<std::string>& label_names,
+                                    int64_t max_tokens) {
   EvaluationInput input;
   input.label_names = label_names;
-  input.scores = ScoreExamples(encoder, examples, max_tokens);
-  input.mode = encoder->config().problem_type == ProblemType::kMultiLabel
-                   ? EvaluationMode::kMultiLabel
-                   : EvaluationMode::kSingleLabel;
+  input.scores = ScoreExamples(members, examples, max_tokens);
+  input.mode =
+      members.front()->config().problem_type == ProblemType::kMultiLabel
+          ? EvaluationMode::kMultiLabel
+          : EvaluationMode::kSingleLabel;
   for (const Example& example : examples) {
     input.truth.push_back(example.labels);
     input.lengths.push_back(std::min<int64_t>(
         static_cast<int64_t>(example.ids.size()), max_tokens));
   }
-  return Evaluate(input);
+  return input;
+}
+
+absl::StatusOr<EvaluationReport> EvaluateExamples(
+    const std::vector<Encoder>& members, const std::vector<Example>& examples,
+    const std::vector<std::string>& label_names, int64_t max_tokens) {
+  return Evaluate(
+      MakeEvaluationInput(members, examples, label_names, max_tokens));
 }
 
 std::vector<std::vector<float>> ScoreExamples(
-    Encoder& encoder, const std::vector<Example>& examples, int64_t max_tokens,
-    int64_t batch_tokens) {
+    const std::vector<Encoder>& members, const std::vector<Example>& examples,
+    int64_t max_tokens, int64_t batch_tokens) {
   torch::NoGradGuard no_grad;
-  const bool was_training = encoder->is_training();
-  encoder->eval();
+  std::vector<bool> was_training;
+  for (Encoder member : members) {
+    was_training.push_back(member->is_training());
+    member->eval();
+  }
   std::vector<size_t> order(examples.size());
   std::iota(order.begin(), order.end(), 0);
   const auto length = [&](size_t i) {
@@ -222,9 +235,7 @@ std::vector<std::vector<float>> ScoreExamples(
     }
     auto [ids, lengths] = PadSequences(sequences);
     const torch::Tensor probabilities =
-        encoder->Scores(encoder->forward(ids, lengths))
-            .to(torch::kFloat32)
-            .contiguous();
+        EnsembleScores(members, ids, lengths).to(torch::kFloat32).contiguous();
     for (size_t k = begin; k < end; ++k) {
       const float* row =
           probabilities[static_cast<int64_t>(k - begin)].data_ptr<float>();
@@ -232,7 +243,10 @@ std::vector<std::vector<float>> ScoreExamples(
     }
     begin = end;
   }
-  if (was_training) encoder->train();
+  for (size_t m = 0; m < members.size(); ++m) {
+    Encoder member = members[m];
+    if (was_training[m]) member->train();
+  }
   return scores;
 }
 

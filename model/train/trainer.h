@@ -107,17 +107,25 @@ class Trainer {
   TrainerOptions options_;
 };
 
+// What Evaluate() needs for `examples` (each read up to max_tokens tokens)
+// under the given label names: the scores of the members (one encoder, or a
+// bundle's ensemble; model/ensemble.h), the truth and lengths.
+EvaluationInput MakeEvaluationInput(const std::vector<Encoder>& members,
+                                    const std::vector<Example>& examples,
+                                    const std::vector<std::string>& label_names,
+                                    int64_t max_tokens);
+
 // The metrics of model/train/metrics.h for `examples` (each read up to
 // max_tokens tokens) under the given label names.
 absl::StatusOr<EvaluationReport> EvaluateExamples(
-    Encoder& encoder, const std::vector<Example>& examples,
+    const std::vector<Encoder>& members, const std::vector<Example>& examples,
     const std::vector<std::string>& label_names, int64_t max_tokens);
 
 // Label scores for every example (head truncated to max_tokens), in batches
 // of similar lengths; eval mode, no gradients.
 std::vector<std::vector<float>> ScoreExamples(
-    Encoder& encoder, const std::vector<Example>& examples, int64_t max_tokens,
-    int64_t batch_tokens = 65536);
+    const std::vector<Encoder>& members, const std::vector<Example>& examples,
+    int64_t max_tokens, int64_t batch_tokens = 65536);
 
 }  // namespace wersa::train
 

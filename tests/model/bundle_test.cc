@@ -56,16 +56,16 @@ TEST(BundleTest, RoundTripIsBitExact) {
   EXPECT_EQ(loaded->tokenizer.model_proto(), original.tokenizer.model_proto());
   EXPECT_EQ(loaded->eval_json, original.eval_json);
 
-  const auto expected = original.encoder->named_buffers();
+  const auto expected = original.members.front()->named_buffers();
   int random_feature_buffers = 0;
-  for (const auto& item : loaded->encoder->named_buffers()) {
+  for (const auto& item : loaded->members.front()->named_buffers()) {
     EXPECT_TRUE(torch::equal(item.value(), expected[item.key()])) << item.key();
     random_feature_buffers +=
         item.key().find("random_features") != std::string::npos;
   }
   EXPECT_EQ(random_feature_buffers, SmallConfig().num_layers);
-  const auto expected_parameters = original.encoder->named_parameters();
-  for (const auto& item : loaded->encoder->named_parameters()) {
+  const auto expected_parameters = original.members.front()->named_parameters();
+  for (const auto& item : loaded->members.front()->named_parameters()) {
     EXPECT_TRUE(torch::equal(item.value(), expected_parameters[item.key()]))
         << item.key();
   }
@@ -75,6 +75,64 @@ TEST(BundleTest, RoundTripIsBitExact) {
   ASSERT_TRUE(SaveBundle(*loaded, again).ok());
   EXPECT_EQ(ReadAll(fs::path(again) / kWeightsFile),
             ReadAll(fs::path(dir) / kWeightsFile));
+}
+
+ModelConfig TwoMemberConfig() {
+  ModelConfig config = SmallConfig();
+  config.ensemble_members = 2;
+  return config;
+}
+
+TEST(BundleTest, EnsembleMembersRoundTripInTheirOwnFiles) {
+  const ModelBundle original = RandomBundle(TwoMemberConfig(), 22);
+  const std::string dir = TemporaryDirectory("ensemble");
+  ASSERT_TRUE(SaveBundle(original, dir).ok());
+  EXPECT_EQ(WeightsFileName(0), "weights.pt");
+  EXPECT_EQ(WeightsFileName(1), "weights.1.pt");
+  EXPECT_TRUE(fs::is_regular_file(fs::path(dir) / "weights.1.pt"));
+  EXPECT_FALSE(fs::exists(fs::path(dir) / "weights.2.pt"));
+
+  absl::StatusOr<ModelBundle> loaded = LoadBundle(dir);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  ASSERT_EQ(loaded->members.size(), 2u);
+  for (size_t m = 0; m < 2; ++m) {
+    const auto expected = original.members[m]->named_parameters();
+    for (const auto& item : loaded->members[m]->named_parameters()) {
+      EXPECT_TRUE(torch::equal(item.value(), expected[item.key()]))
+          << "member " << m << " " << item.key();
+    }
+  }
+  // The members were initialised apart, and each file holds its own.
+  EXPECT_FALSE(
+      torch::equal(loaded->members[0]->named_parameters()["head.weight"],
+                   loaded->members[1]->named_parameters()["head.weight"]));
+
+  // A one-member bundle saved over it takes the second member's file away.
+  ASSERT_TRUE(SaveBundle(RandomBundle(SmallConfig(), 23), dir).ok());
+  EXPECT_FALSE(fs::exists(fs::path(dir) / "weights.1.pt"));
+  absl::StatusOr<ModelBundle> single = LoadBundle(dir);
+  ASSERT_TRUE(single.ok()) << single.status();
+  EXPECT_EQ(single->members.size(), 1u);
+}
+
+TEST(BundleTest, MissingEnsembleMemberIsNamed) {
+  const std::string dir = SavedBundle(TwoMemberConfig(), "ensemble");
+  fs::remove(fs::path(dir) / "weights.1.pt");
+  const absl::Status status = LoadBundle(dir).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(
+      std::string(status.message()),
+      AllOf(HasSubstr("weights.1.pt"), HasSubstr("missing from the bundle")));
+}
+
+TEST(BundleTest, SaveRejectsAMemberCountOtherThanTheConfigs) {
+  ModelBundle bundle = RandomBundle(TwoMemberConfig(), 24);
+  bundle.members.pop_back();
+  const absl::Status status =
+      SaveBundle(bundle, TemporaryDirectory("ensemble"));
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr("1 encoders for ensemble_members 2"));
 }
 
 TEST(BundleTest, EvalJsonIsOptional) {

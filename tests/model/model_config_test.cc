@@ -18,6 +18,7 @@ TEST(ModelConfigTest, SerializeParseRoundTrip) {
   config.shared_qk_features = false;
   config.pooling = Pooling::kMeanMax;
   config.num_labels = 11;
+  config.ensemble_members = 3;
   absl::StatusOr<ModelConfig> parsed =
       ParseModelConfig(SerializeModelConfig(config));
   ASSERT_TRUE(parsed.ok()) << parsed.status();
@@ -25,6 +26,28 @@ TEST(ModelConfigTest, SerializeParseRoundTrip) {
   EXPECT_EQ(parsed->attention, AttentionKind::kExact);
   EXPECT_EQ(parsed->problem_type, ProblemType::kMultiLabel);
   EXPECT_EQ(parsed->pooling, Pooling::kMeanMax);
+  EXPECT_EQ(parsed->ensemble_members, 3);
+}
+
+// Bundles written before ensembles existed have no ensemble_members key.
+TEST(ModelConfigTest, EnsembleMembersDefaultsToOneAndIsBounded) {
+  const std::string valid = SerializeModelConfig(ModelConfig{});
+  const auto with = [&](const std::string& to) {
+    std::string text = valid;
+    const std::string from = "\"ensemble_members\": 1,";
+    text.replace(text.find(from), from.size(), to);
+    return ParseModelConfig(text);
+  };
+  absl::StatusOr<ModelConfig> absent = with("");
+  ASSERT_TRUE(absent.ok()) << absent.status();
+  EXPECT_EQ(absent->ensemble_members, 1);
+  EXPECT_EQ(with("\"ensemble_members\": 16,")->ensemble_members, 16);
+  for (const char* bad :
+       {"\"ensemble_members\": 0,", "\"ensemble_members\": 17,"}) {
+    EXPECT_THAT(std::string(with(bad).status().message()),
+                HasSubstr("'ensemble_members' must be in [1, 16]"))
+        << bad;
+  }
 }
 
 TEST(ModelConfigTest, ErrorsNameTheKey) {

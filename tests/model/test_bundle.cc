@@ -103,9 +103,13 @@ ModelBundle RandomBundle(const ModelConfig& config, uint64_t seed) {
   if (!tokenizer.ok()) {
     throw std::runtime_error(std::string(tokenizer.status().message()));
   }
-  Encoder encoder(config);
-  encoder->eval();
-  return ModelBundle{config, labels, *std::move(tokenizer), std::move(encoder),
+  std::vector<Encoder> members;
+  for (int64_t m = 0; m < config.ensemble_members; ++m) {
+    Encoder encoder(config);
+    encoder->eval();
+    members.push_back(std::move(encoder));
+  }
+  return ModelBundle{config, labels, *std::move(tokenizer), std::move(members),
                      std::nullopt};
 }
 

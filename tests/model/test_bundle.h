@@ -27,7 +27,8 @@ const Tokenizer& SmallTokenizer();
 // A small untrained encoder config whose vocabulary matches SmallTokenizer().
 ModelConfig SmallConfig();
 
-// A complete bundle with freshly initialised weights (seeded).
+// A complete bundle with freshly initialised weights (seeded), one encoder
+// per config.ensemble_members.
 ModelBundle RandomBundle(const ModelConfig& config, uint64_t seed);
 
 // A one-thread CPU predictor over RandomBundle(config, seed); null, with a

@@ -1,7 +1,8 @@
 // wersa-train and wersa-eval as a user runs them: a tiny model trained in
 // seconds on generated JSONL documents, saved, reloaded and evaluated, and
 // the evaluator's printed figures checked against a confusion matrix
-// computed here from the bundle's own predictions.
+// computed here from the bundle's own predictions, and the per-document
+// scores it writes checked against the Predictor's.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -76,7 +77,9 @@ TEST(TrainToolsTest, TrainSaveReloadAndEvaluate) {
   const Split split = SplitByHash(*documents);
   std::vector<std::vector<int32_t>> ids;
   std::vector<int> truth;
+  std::vector<std::string> validation_ids;
   for (const size_t i : split.validation) {
+    validation_ids.push_back((*documents)[i].id);
     ids.push_back(*bundle->tokenizer.Encode((*documents)[i].text));
     truth.push_back(labels.index.at((*documents)[i].labels.front()));
   }
@@ -96,9 +99,11 @@ TEST(TrainToolsTest, TrainSaveReloadAndEvaluate) {
   }
   EXPECT_GE(correct, 15) << "the topics are separable";
 
+  const std::string predictions = dir + "/predictions.jsonl";
   const CommandResult evaluated =
       RunCommand(std::string(WERSA_EVAL_BINARY) + " --model_dir " + bundle_dir +
-                 " --data " + data + " --split validation --json --threads 1");
+                 " --data " + data + " --split validation --json --threads 1" +
+                 " --predictions " + predictions);
   ASSERT_EQ(evaluated.exit_code, 0) << evaluated.output;
   const nlohmann::json report = nlohmann::json::parse(evaluated.output);
   EXPECT_EQ(report["documents"], 18);
@@ -106,6 +111,36 @@ TEST(TrainToolsTest, TrainSaveReloadAndEvaluate) {
   EXPECT_DOUBLE_EQ(report["accuracy"].get<double>(), correct / 18.0);
   EXPECT_EQ(report["per_class"].size(), 3u);
   EXPECT_EQ(report["documents_outside_label_set"], 0);
+
+  // One line per validation document, in split order, with the scores the
+  // serving path gives it.
+  std::ifstream lines(predictions);
+  std::string line;
+  size_t row = 0;
+  const std::vector<std::string> label_names = {"topic-a", "topic-b",
+                                                "topic-c"};
+  while (std::getline(lines, line)) {
+    ASSERT_LT(row, validation_ids.size());
+    const nlohmann::json prediction = nlohmann::json::parse(line);
+    EXPECT_EQ(prediction["id"], validation_ids[row]);
+    EXPECT_EQ(prediction["labels"],
+              nlohmann::json::array({label_names[truth[row]]}));
+    EXPECT_EQ(prediction["tokens"], ids[row].size());
+    ASSERT_EQ(prediction["scores"].size(), 3u);
+    for (int c = 0; c < 3; ++c) {
+      EXPECT_NEAR(prediction["scores"][label_names[c]].get<double>(),
+                  (*scores)[row][labels.index.at(label_names[c])], 1e-5)
+          << validation_ids[row] << " " << label_names[c];
+    }
+    ++row;
+  }
+  EXPECT_EQ(row, validation_ids.size());
+  const CommandResult unwritable = RunCommand(
+      std::string(WERSA_EVAL_BINARY) + " --model_dir " + bundle_dir +
+      " --data " + data + " --predictions /nonexistent/predictions.jsonl");
+  EXPECT_EQ(unwritable.exit_code, 1);
+  EXPECT_THAT(unwritable.output, HasSubstr("cannot write predictions to "
+                                           "'/nonexistent/predictions.jsonl'"));
 
   const CommandResult table =
       RunCommand(std::string(WERSA_EVAL_BINARY) + " --model_dir " + bundle_dir +
@@ -116,6 +151,77 @@ TEST(TrainToolsTest, TrainSaveReloadAndEvaluate) {
   EXPECT_THAT(table.output, HasSubstr(accuracy));
   EXPECT_THAT(table.output, HasSubstr("topic-a"));
   EXPECT_THAT(table.output, HasSubstr("Confusion matrix"));
+}
+
+// Trains the tiny model of TrainSaveReloadAndEvaluate into `bundle_dir`.
+void TrainTinyBundle(const std::string& data, const std::string& bundle_dir,
+                     int seed, int d_model) {
+  const CommandResult trained = RunCommand(
+      std::string(WERSA_TRAIN_BINARY) + " --data " + data + " --output " +
+      bundle_dir + " --vocab_size 200 --d_model " + std::to_string(d_model) +
+      " --num_layers 1 --num_heads 2 --ffn_dim 64 --random_features 16"
+      " --epochs 3 --batch_size 8 --window_tokens 128 --learning_rate 0.01"
+      " --threads 1 --seed " +
+      std::to_string(seed));
+  ASSERT_EQ(trained.exit_code, 0) << trained.output;
+}
+
+TEST(TrainToolsTest, EnsembleOfTwoSeeds) {
+  const std::string dir = TemporaryDirectory("ensemble");
+  const std::string data = "jsonl:" + WriteJsonl(dir);
+  TrainTinyBundle(data, dir + "/seed3", 3, 32);
+  TrainTinyBundle(data, dir + "/seed4", 4, 32);
+  TrainTinyBundle(data, dir + "/narrow", 3, 16);
+
+  const std::string ensemble_dir = dir + "/ensemble";
+  const CommandResult combined =
+      RunCommand(std::string(WERSA_ENSEMBLE_BINARY) + " --members " + dir +
+                 "/seed3," + dir + "/seed4 --output " + ensemble_dir +
+                 " --data " + data + " --version 2 --threads 1");
+  ASSERT_EQ(combined.exit_code, 0) << combined.output;
+  EXPECT_THAT(combined.output,
+              HasSubstr("wrote " + ensemble_dir + ": 2 encoders"));
+
+  // Each member's weights file is the bundle it came from, byte for byte.
+  const auto bytes = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in),
+                       std::istreambuf_iterator<char>());
+  };
+  EXPECT_EQ(bytes(ensemble_dir + "/weights.pt"),
+            bytes(dir + "/seed3/weights.pt"));
+  EXPECT_EQ(bytes(ensemble_dir + "/weights.1.pt"),
+            bytes(dir + "/seed4/weights.pt"));
+  absl::StatusOr<ModelBundle> bundle = LoadBundle(ensemble_dir);
+  ASSERT_TRUE(bundle.ok()) << bundle.status();
+  EXPECT_EQ(bundle->config.ensemble_members, 2);
+  EXPECT_EQ(bundle->config.version, "2");
+
+  // eval.json holds what wersa-eval reports on the combined bundle.
+  ASSERT_TRUE(bundle->eval_json.has_value());
+  const nlohmann::json eval = nlohmann::json::parse(*bundle->eval_json);
+  EXPECT_EQ(eval["members"].size(), 2u);
+  EXPECT_THAT(eval["members"][1]["command"].get<std::string>(),
+              HasSubstr("--seed 4"));
+  const CommandResult evaluated = RunCommand(
+      std::string(WERSA_EVAL_BINARY) + " --model_dir " + ensemble_dir +
+      " --data " + data + " --split test --json --threads 1");
+  ASSERT_EQ(evaluated.exit_code, 0) << evaluated.output;
+  const nlohmann::json report = nlohmann::json::parse(evaluated.output);
+  EXPECT_EQ(report["confusion"], eval["test"]["confusion"]);
+  EXPECT_DOUBLE_EQ(report["macro_auc"].get<double>(),
+                   eval["test"]["macro_auc"].get<double>());
+
+  CommandResult refused =
+      RunCommand(std::string(WERSA_ENSEMBLE_BINARY) + " --members " + dir +
+                 "/seed3," + dir + "/narrow --output " + dir + "/mixed");
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.output,
+              HasSubstr("/narrow: its config.json (architecture) differs"));
+  refused = RunCommand(std::string(WERSA_ENSEMBLE_BINARY) + " --members " +
+                       dir + "/seed3 --output " + dir + "/alone");
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.output, HasSubstr("at least two bundles"));
 }
 
 TEST(TrainToolsTest, ClearErrorsForBadCommandLines) {

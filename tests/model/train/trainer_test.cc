@@ -124,7 +124,7 @@ TEST(TrainerTest, LearnsSeparableTopics) {
   // The encoder holds the best epoch's weights: scoring reproduces its
   // accuracy.
   absl::StatusOr<EvaluationReport> report = EvaluateExamples(
-      encoder, TopicExamples(40, 3), {"a", "b", "c", "d"}, 131072);
+      {encoder}, TopicExamples(40, 3), {"a", "b", "c", "d"}, 131072);
   ASSERT_TRUE(report.ok());
   EXPECT_DOUBLE_EQ(report->accuracy, best_accuracy);
 }
@@ -165,7 +165,7 @@ TEST(TrainerTest, MultiLabelTraining) {
                     nullptr, nullptr);
   ASSERT_TRUE(result.ok()) << result.status();
   const std::vector<std::vector<float>> scores =
-      ScoreExamples(encoder, TopicExamples(8, 7, true), 131072);
+      ScoreExamples({encoder}, TopicExamples(8, 7, true), 131072);
   for (const auto& row : scores) {
     for (const float score : row) {
       EXPECT_GT(score, 0.0f);
