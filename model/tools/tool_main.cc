@@ -1,13 +1,24 @@
 #include "model/tools/tool_main.h"
 
+#include <torch/torch.h>
+
 #include <cstdio>
 #include <exception>
 #include <string>
+#include <thread>
 
 #include "model/caching_host_allocator.h"
 #include "model/cpu_kernels.h"
 
 namespace wersa::tools {
+
+int SetTorchThreads(int64_t requested) {
+  const int threads =
+      requested > 0 ? static_cast<int>(requested)
+                    : static_cast<int>(std::thread::hardware_concurrency());
+  torch::set_num_threads(threads);
+  return threads;
+}
 
 int ToolMain(int argc, char** argv, const ToolInfo& tool,
              const std::function<absl::Status(const cli::CommandLine&)>& run) {

@@ -1,6 +1,7 @@
 #ifndef WERSA_MODEL_TOOLS_TOOL_MAIN_H_
 #define WERSA_MODEL_TOOLS_TOOL_MAIN_H_
 
+#include <cstdint>
 #include <functional>
 #include <vector>
 
@@ -24,6 +25,11 @@ struct ToolInfo {
 // stderr and exit code 1, never std::terminate.
 int ToolMain(int argc, char** argv, const ToolInfo& tool,
              const std::function<absl::Status(const cli::CommandLine&)>& run);
+
+// Applies a tool's --threads value to LibTorch (and the BLAS under it):
+// `requested` threads, or one per CPU when it is 0 or less. Returns the
+// count set, for the tool's other thread pools.
+int SetTorchThreads(int64_t requested);
 
 }  // namespace wersa::tools
 

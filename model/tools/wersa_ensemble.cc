@@ -6,7 +6,6 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -59,10 +58,7 @@ absl::Status Run(const CommandLine& flags) {
   }
   absl::StatusOr<int64_t> threads_flag = flags.Int("threads");
   if (!threads_flag.ok()) return threads_flag.status();
-  torch::set_num_threads(
-      *threads_flag > 0
-          ? static_cast<int>(*threads_flag)
-          : static_cast<int>(std::thread::hardware_concurrency()));
+  const int threads = SetTorchThreads(*threads_flag);
 
   std::vector<ModelBundle> bundles;
   for (const std::string& directory : directories) {
@@ -132,8 +128,7 @@ absl::Status Run(const CommandLine& flags) {
           std::pair{"test", &corpus->split.test}}) {
       absl::StatusOr<std::vector<train::Example>> examples =
           train::MakeExamples(corpus->documents, *indices, ensemble.tokenizer,
-                              labels, ensemble.config.problem_type,
-                              torch::get_num_threads());
+                              labels, ensemble.config.problem_type, threads);
       if (!examples.ok()) return examples.status();
       absl::StatusOr<train::EvaluationReport> report =
           train::EvaluateExamples(ensemble.members, *examples, ensemble.labels,

@@ -9,7 +9,6 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "cli/command_line.h"
@@ -80,10 +79,7 @@ absl::Status Run(const CommandLine& flags) {
        {threads_flag.status(), max_tokens_flag.status(), json.status()}) {
     if (!status.ok()) return status;
   }
-  const int threads =
-      *threads_flag > 0 ? static_cast<int>(*threads_flag)
-                        : static_cast<int>(std::thread::hardware_concurrency());
-  torch::set_num_threads(threads);
+  const int threads = SetTorchThreads(*threads_flag);
 
   // Opened first so that a bad path fails before minutes of scoring.
   const std::string& predictions_path = flags.String("predictions");

@@ -9,7 +9,6 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -136,11 +135,7 @@ absl::Status Run(const CommandLine& flags) {
   absl::StatusOr<bool> resume = flags.Bool("resume");
   if (!class_weighting.ok()) return class_weighting.status();
   if (!resume.ok()) return resume.status();
-  const int threads =
-      number["threads"] > 0
-          ? static_cast<int>(number["threads"])
-          : static_cast<int>(std::thread::hardware_concurrency());
-  torch::set_num_threads(threads);
+  const int threads = SetTorchThreads(static_cast<int64_t>(number["threads"]));
 
   ModelConfig config;
   absl::StatusOr<ProblemType> problem_type =
