@@ -117,12 +117,9 @@ absl::Status Run(const CommandLine& flags) {
         {"command", flags.invocation()},
         {"members", members},
         {"data", flags.String("data")},
-        {"split_sizes",
-         {{"train", corpus->split.train.size()},
-          {"validation", corpus->split.validation.size()},
-          {"test", corpus->split.test.size()}}},
         {"eval_max_tokens", ensemble.config.max_tokens},
     };
+    eval.update(train::SplitToJson(corpus->split));
     for (const auto& [name, indices] :
          {std::pair{"validation", &corpus->split.validation},
           std::pair{"test", &corpus->split.test}}) {

@@ -327,21 +327,13 @@ absl::Status Run(const CommandLine& flags) {
   nlohmann::json eval = {
       {"command", flags.invocation()},
       {"data", flags.String("data")},
-      {"split_rule",
-       "per class: documents sorted by sha1(arxiv id); first 70% train, next "
-       "15% validation, "
-       "rest test; at least one validation and one test document per class of "
-       ">= 3"},
-      {"split_sizes",
-       {{"train", split.train.size()},
-        {"validation", split.validation.size()},
-        {"test", split.test.size()}}},
       {"training_seconds",
        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
            .count()},
       {"threads", threads},
       {"eval_max_tokens", options.eval_max_tokens},
   };
+  eval.update(train::SplitToJson(split));
   nlohmann::json history = nlohmann::json::array();
   for (const train::EpochSummary& e : *epochs) {
     history.push_back({{"epoch", e.epoch},

@@ -86,6 +86,17 @@ absl::StatusOr<LabelledCorpus> LoadLabelledCorpus(const std::string& spec,
   return corpus;
 }
 
+nlohmann::json SplitToJson(const Split& split) {
+  return {{"split_rule",
+           "per class: documents sorted by sha1(arxiv id); first 70% train, "
+           "next 15% validation, rest test; at least one validation and one "
+           "test document per class of >= 3"},
+          {"split_sizes",
+           {{"train", split.train.size()},
+            {"validation", split.validation.size()},
+            {"test", split.test.size()}}}};
+}
+
 absl::StatusOr<std::vector<Example>> MakeExamples(
     const std::vector<Document>& documents, const std::vector<size_t>& indices,
     const Tokenizer& tokenizer, const LabelSet& labels, ProblemType problem,

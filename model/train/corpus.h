@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,10 @@ struct LabelledCorpus {
 
 absl::StatusOr<LabelledCorpus> LoadLabelledCorpus(const std::string& spec,
                                                   const LabelSet& labels);
+
+// The split as a bundle's eval.json records it: "split_rule" (SplitByHash in
+// words) and "split_sizes" (train, validation, test).
+nlohmann::json SplitToJson(const Split& split);
 
 // Token ids and label indices. Single-label examples take the primary label;
 // multi-label examples every label of the set (others are dropped). Runs on

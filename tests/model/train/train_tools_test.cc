@@ -66,6 +66,7 @@ TEST(TrainToolsTest, TrainSaveReloadAndEvaluate) {
   ASSERT_TRUE(bundle->eval_json.has_value());
   const nlohmann::json eval = nlohmann::json::parse(*bundle->eval_json);
   EXPECT_EQ(eval["split_sizes"]["validation"], 18);
+  EXPECT_THAT(eval["split_rule"].get<std::string>(), HasSubstr("sha1"));
   EXPECT_THAT(eval["command"].get<std::string>(), HasSubstr("--epochs 6"));
 
   // The validation split, scored here through the Predictor (the serving
@@ -201,6 +202,8 @@ TEST(TrainToolsTest, EnsembleOfTwoSeeds) {
   ASSERT_TRUE(bundle->eval_json.has_value());
   const nlohmann::json eval = nlohmann::json::parse(*bundle->eval_json);
   EXPECT_EQ(eval["members"].size(), 2u);
+  EXPECT_EQ(eval["split_sizes"]["validation"], 18);
+  EXPECT_THAT(eval["split_rule"].get<std::string>(), HasSubstr("sha1"));
   EXPECT_THAT(eval["members"][1]["command"].get<std::string>(),
               HasSubstr("--seed 4"));
   const CommandResult evaluated = RunCommand(
