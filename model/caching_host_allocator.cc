@@ -3,6 +3,7 @@
 #include <c10/core/CPUAllocator.h>
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <list>
 #include <map>
 #include <mutex>
@@ -42,7 +43,8 @@ class CachingHostAllocator::Pool {
   // Header stored in front of every block: the deleter only gets the data
   // pointer. 64 bytes keep LibTorch's alignment.
   struct alignas(64) Header {
-    size_t capacity;  // whole block, header included; 0 for small blocks
+    size_t capacity;   // whole block, header included; 0 for small blocks
+    size_t requested;  // what the allocation needed, rounded as a new block
     std::shared_ptr<Pool> pool;
   };
 
@@ -50,7 +52,7 @@ class CachingHostAllocator::Pool {
     const size_t needed = bytes + sizeof(Header);
     if (needed < options_.min_cached_bytes) {
       void* block = small_->raw_allocate(needed);
-      return Stamp(block, 0, self);
+      return Stamp(block, 0, 0, self);
     }
     const size_t capacity = RoundUp(needed, kHugePage);
     {
@@ -64,33 +66,59 @@ class CachingHostAllocator::Pool {
         idle_by_size_.erase(fit);
         idle_bytes_ -= found;
         in_use_bytes_ += found;
+        working_set_bytes_ += capacity;
+        peak_working_set_bytes_ =
+            std::max(peak_working_set_bytes_, working_set_bytes_);
         ++reused_;
-        return Stamp(block, found, self);
+        return Stamp(block, found, capacity, self);
       }
     }
-    HugeBlock block(::operator new (capacity, std::align_val_t{kHugePage}));
-    // Advice only: where transparent huge pages are off, nothing changes.
-    madvise(block.get(), capacity, MADV_HUGEPAGE);
+    // New memory: first, idle blocks go back until what the cache holds,
+    // this block included, is within held_per_peak of the peak working set.
+    std::list<IdleBlock> evicted;  // freed after the lock is released
     {
       std::lock_guard<std::mutex> lock(mutex_);
+      working_set_bytes_ += capacity;
+      peak_working_set_bytes_ =
+          std::max(peak_working_set_bytes_, working_set_bytes_);
+      const size_t most_held =
+          peak_working_set_bytes_ *
+          static_cast<size_t>(std::max(options_.held_per_peak, 1));
+      while (!idle_order_.empty() &&
+             in_use_bytes_ + idle_bytes_ + capacity > most_held) {
+        evicted.splice(evicted.end(), idle_order_, OldestIdle());
+      }
       in_use_bytes_ += capacity;
       ++fresh_;
     }
-    return Stamp(block.release(), capacity, self);
+    evicted.clear();
+    try {
+      HugeBlock block(::operator new (capacity, std::align_val_t{kHugePage}));
+      // Advice only: where transparent huge pages are off, nothing changes.
+      madvise(block.get(), capacity, MADV_HUGEPAGE);
+      return Stamp(block.release(), capacity, capacity, self);
+    } catch (const std::bad_alloc&) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      in_use_bytes_ -= capacity;
+      working_set_bytes_ -= capacity;
+      throw;
+    }
   }
 
   static void Free(void* data) {
     Header* header = static_cast<Header*>(data) - 1;
     std::shared_ptr<Pool> pool = std::move(header->pool);
     const size_t capacity = header->capacity;
+    const size_t requested = header->requested;
     header->~Header();
-    pool->Release(header, capacity);
+    pool->Release(header, capacity, requested);
   }
 
   CachingHostAllocatorStats stats() {
     std::lock_guard<std::mutex> lock(mutex_);
     return {static_cast<int64_t>(in_use_bytes_),
-            static_cast<int64_t>(idle_bytes_), reused_, fresh_};
+            static_cast<int64_t>(idle_bytes_),
+            static_cast<int64_t>(peak_working_set_bytes_), reused_, fresh_};
   }
 
   void ReleaseIdle() {
@@ -106,30 +134,38 @@ class CachingHostAllocator::Pool {
     std::multimap<size_t, std::list<IdleBlock>::iterator>::iterator by_size;
   };
 
-  static void* Stamp(void* block, size_t capacity,
+  static void* Stamp(void* block, size_t capacity, size_t requested,
                      const std::shared_ptr<Pool>& self) {
     // The header lives inside the block; Free() destroys it from the data
     // pointer LibTorch hands back.
     // NOLINTNEXTLINE(cppcoreguidelines-owning-memory)
-    auto* header = new (block) Header{capacity, self};
+    auto* header = new (block) Header{capacity, requested, self};
     return header + 1;
   }
 
-  void Release(void* block, size_t capacity) {
+  // The least recently freed idle block, out of the size index and the
+  // count; still in idle_order_ for the caller to move or erase.
+  std::list<IdleBlock>::iterator OldestIdle() {
+    const auto oldest = idle_order_.begin();
+    idle_bytes_ -= oldest->by_size->first;
+    idle_by_size_.erase(oldest->by_size);
+    return oldest;
+  }
+
+  void Release(void* block, size_t capacity, size_t requested) {
     if (capacity == 0) {
       small_->raw_deallocate(block);
       return;
     }
     std::lock_guard<std::mutex> lock(mutex_);
     in_use_bytes_ -= capacity;
+    working_set_bytes_ -= requested;
     idle_order_.push_back(IdleBlock{HugeBlock(block), {}});
     idle_order_.back().by_size =
         idle_by_size_.emplace(capacity, std::prev(idle_order_.end()));
     idle_bytes_ += capacity;
     while (idle_bytes_ > options_.max_idle_bytes && !idle_order_.empty()) {
-      idle_bytes_ -= idle_order_.front().by_size->first;
-      idle_by_size_.erase(idle_order_.front().by_size);
-      idle_order_.pop_front();  // frees the block
+      idle_order_.erase(OldestIdle());  // frees the block
     }
   }
 
@@ -140,6 +176,10 @@ class CachingHostAllocator::Pool {
   std::multimap<size_t, std::list<IdleBlock>::iterator> idle_by_size_;
   size_t idle_bytes_ = 0;
   size_t in_use_bytes_ = 0;
+  // What the live blocks' allocations needed (a reused block may be up to a
+  // quarter larger), and the most that has been.
+  size_t working_set_bytes_ = 0;
+  size_t peak_working_set_bytes_ = 0;
   int64_t reused_ = 0;
   int64_t fresh_ = 0;
 };

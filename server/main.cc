@@ -47,7 +47,7 @@ int Milliseconds(absl::Duration duration) {
 }
 
 int Serve(const ServerConfig& config, const CpuKernelInfo& kernels,
-          const sigset_t& signals) {
+          const CachingHostAllocator& host_allocator, const sigset_t& signals) {
   Logger logger(config.log_level);
   logger.Log(
       LogLevel::kInfo, "starting",
@@ -123,6 +123,8 @@ int Serve(const ServerConfig& config, const CpuKernelInfo& kernels,
   metrics.SetModelInfo(model.name, model.version, batcher.device());
   metrics.SetDeviceMemorySource(
       [device = batcher.device()] { return ReadDeviceMemory(device); });
+  metrics.SetHostCacheSource(
+      [&host_allocator] { return host_allocator.stats(); });
   logger.Log(LogLevel::kInfo, "model_loaded",
              {{"model", model.name},
               {"version", model.version},
@@ -268,5 +270,5 @@ int main(int argc, char** argv) {
                  std::string(heap.message()).c_str());
   }
   const wersa::CachingHostAllocator host_allocator;
-  return wersa::server::Serve(*config, *kernels, signals);
+  return wersa::server::Serve(*config, *kernels, host_allocator, signals);
 }

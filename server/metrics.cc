@@ -8,6 +8,7 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <initializer_list>
 #include <utility>
 #include <vector>
 
@@ -55,9 +56,9 @@ std::array<Histogram*, kLengthBucketCount> DurationsByLength(
   return children;
 }
 
-prometheus::MetricFamily OneValue(
-    const char* name, const char* help, prometheus::MetricType type,
-    double value, std::vector<prometheus::ClientMetric::Label> labels = {}) {
+prometheus::ClientMetric Value(
+    prometheus::MetricType type, double value,
+    std::vector<prometheus::ClientMetric::Label> labels = {}) {
   prometheus::ClientMetric metric;
   metric.label = std::move(labels);
   if (type == prometheus::MetricType::Counter) {
@@ -65,7 +66,25 @@ prometheus::MetricFamily OneValue(
   } else {
     metric.gauge.value = value;
   }
-  return {name, help, type, {metric}};
+  return metric;
+}
+
+prometheus::MetricFamily OneValue(const char* name, const char* help,
+                                  prometheus::MetricType type, double value) {
+  return {name, help, type, {Value(type, value)}};
+}
+
+// One family, one sample per value of `label`.
+prometheus::MetricFamily ValuesByLabel(
+    const char* name, const char* help, prometheus::MetricType type,
+    const char* label,
+    std::initializer_list<std::pair<const char*, int64_t>> values) {
+  prometheus::MetricFamily family{name, help, type, {}};
+  for (const auto& [label_value, value] : values) {
+    family.metric.push_back(
+        Value(type, static_cast<double>(value), {{label, label_value}}));
+  }
+  return family;
 }
 
 }  // namespace
@@ -238,6 +257,11 @@ void Metrics::SetDeviceMemorySource(DeviceMemorySource source) {
   device_memory_ = std::move(source);
 }
 
+void Metrics::SetHostCacheSource(HostCacheSource source) {
+  const std::lock_guard<std::mutex> lock(source_mutex_);
+  host_cache_ = std::move(source);
+}
+
 std::string Metrics::Scrape() const {
   std::vector<prometheus::MetricFamily> families = registry_->Collect();
   using prometheus::MetricType;
@@ -270,9 +294,32 @@ std::string Metrics::Scrape() const {
     }
   }
   std::optional<DeviceMemory> device;
+  std::optional<CachingHostAllocatorStats> host_cache;
   {
     const std::lock_guard<std::mutex> lock(source_mutex_);
     if (device_memory_) device = device_memory_();
+    if (host_cache_) host_cache = host_cache_();
+  }
+  if (host_cache.has_value()) {
+    families.push_back(ValuesByLabel(
+        "wersa_host_cache_bytes",
+        "Tensor blocks of 1 MiB and more in the host cache: held by tensors "
+        "(in_use) or kept for reuse (idle)",
+        MetricType::Gauge, "state",
+        {{"in_use", host_cache->in_use_bytes},
+         {"idle", host_cache->idle_bytes}}));
+    families.push_back(OneValue(
+        "wersa_host_cache_peak_working_set_bytes",
+        "The most the live tensors' cached blocks have needed at once; the "
+        "host cache holds at most twice this",
+        MetricType::Gauge,
+        static_cast<double>(host_cache->peak_working_set_bytes)));
+    families.push_back(ValuesByLabel(
+        "wersa_host_cache_allocations_total",
+        "Tensor blocks of 1 MiB and more allocated: from the cache (reused) "
+        "or new memory (fresh)",
+        MetricType::Counter, "source",
+        {{"reused", host_cache->reused}, {"fresh", host_cache->fresh}}));
   }
   if (device.has_value()) {
     families.push_back(OneValue(

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "model/caching_host_allocator_stats.h"
 #include "model/device_memory.h"
 
 namespace prometheus {
@@ -72,6 +73,7 @@ struct RequestRecord {
 class Metrics {
  public:
   using DeviceMemorySource = std::function<std::optional<DeviceMemory>()>;
+  using HostCacheSource = std::function<CachingHostAllocatorStats()>;
 
   Metrics();
   ~Metrics();
@@ -94,6 +96,9 @@ class Metrics {
   // Where device memory gauges come from; without one (or while it answers
   // nullopt, as on a CPU) they are not exposed.
   void SetDeviceMemorySource(DeviceMemorySource source);
+  // Where the host tensor-block cache's gauges come from (main's
+  // CachingHostAllocator); without one they are not exposed.
+  void SetHostCacheSource(HostCacheSource source);
 
   // Prometheus text exposition format 0.0.4 of everything above.
   std::string Scrape() const;
@@ -125,6 +130,7 @@ class Metrics {
 
   mutable std::mutex source_mutex_;
   DeviceMemorySource device_memory_;
+  HostCacheSource host_cache_;
 };
 
 }  // namespace wersa::server

@@ -224,6 +224,16 @@ async function settledRss(pid) {
   return residentKib(pid);
 }
 
+// What the model's tensor-block cache holds (live and idle) and its peak, in
+// KiB: part of the RSS readings, reported beside them.
+async function hostCacheKib(port) {
+  const {body} = await httpGet(port, '/metrics');
+  const sum = (pattern) => [...body.matchAll(pattern)].reduce((total, match) =>
+    total + Number(match[1]), 0) / 1024;
+  return {held: sum(/^wersa_host_cache_bytes\{[^}]*\} (\S+)$/gm),
+          peak: sum(/^wersa_host_cache_peak_working_set_bytes (\S+)$/gm)};
+}
+
 // The documents of the mix and the quiet reference answer of each.
 async function prepare(args) {
   const client = channel(args.target);
@@ -285,6 +295,7 @@ async function main() {
     if (args.streams > 0) await concurrentStreams(base, warmup, args.streams);
     const warmupSeconds = (Date.now() - warmupStart) / 1000;
     rss.after_warmup_kib = await settledRss(args.pid);
+    const cacheAfterWarmup = await hostCacheKib(args.metrics_port);
     const load = new Tally();
     const loadStart = Date.now();
     await runMix(base, load, mixTasks(CASES, args.scale), args.concurrency,
@@ -294,6 +305,11 @@ async function main() {
     const loadSeconds = (Date.now() - loadStart) / 1000;
     rss.peak_during_load_kib = residentKib(args.pid);  // near the end of the load
     rss.after_load_kib = await settledRss(args.pid);
+    const cacheAfterLoad = await hostCacheKib(args.metrics_port);
+    Object.assign(rss, {host_cache_after_warmup_kib: cacheAfterWarmup.held,
+                        host_cache_after_load_kib: cacheAfterLoad.held,
+                        host_cache_peak_after_warmup_kib: cacheAfterWarmup.peak,
+                        host_cache_peak_after_load_kib: cacheAfterLoad.peak});
     Object.assign(report, {
       warmup: {requests: warmup.total(), seconds: warmupSeconds, cases: warmup.cases},
       load: load.cases, requests: load.total(), mix_seconds: mixSeconds,

@@ -8,6 +8,12 @@ namespace {
 
 constexpr int64_t kMiB = int64_t{1} << 20;
 
+// A float tensor whose block, with the allocator's 64-byte header, is
+// exactly `mib` MiB (blocks are whole 2 MiB pages: `mib` even).
+torch::Tensor BlockOf(int64_t mib) {
+  return torch::empty({(mib * kMiB - 64) / 4});
+}
+
 TEST(CachingHostAllocatorTest, ReusesFreedLargeBlocks) {
   CachingHostAllocator allocator;
   {
@@ -39,6 +45,57 @@ TEST(CachingHostAllocatorTest, DoesNotHandOutBlocksFarTooLarge) {
   { torch::Tensor small = torch::empty({4 * kMiB / 4}); }
   EXPECT_EQ(allocator.stats().reused, 0);
   EXPECT_EQ(allocator.stats().fresh, 2);
+}
+
+// Batches of changing shapes: idle blocks that fit none of the new requests
+// are given back before new memory is taken, so the cache never holds more
+// than twice the most that was live at once (held_per_peak).
+TEST(CachingHostAllocatorTest, HoldsAtMostTwiceItsPeakWorkingSet) {
+  CachingHostAllocator allocator;
+  { torch::Tensor big = BlockOf(64); }
+  { torch::Tensor small = BlockOf(4); }  // too small for the 64 MiB block
+  EXPECT_EQ(allocator.stats().idle_bytes, 68 * kMiB);
+  EXPECT_EQ(allocator.stats().peak_working_set_bytes, 64 * kMiB);
+  // Pairs of blocks, live together, of sizes no earlier block fits: 208 MiB
+  // more, which would all stay idle without the bound.
+  for (int64_t first = 6; first <= 30; first += 6) {
+    torch::Tensor a = BlockOf(first);
+    torch::Tensor b = BlockOf(first + 2);
+    const CachingHostAllocatorStats stats = allocator.stats();
+    EXPECT_EQ(stats.in_use_bytes, (2 * first + 2) * kMiB) << first;
+    EXPECT_LE(stats.in_use_bytes + stats.idle_bytes, 128 * kMiB) << first;
+    EXPECT_EQ(stats.peak_working_set_bytes, 64 * kMiB) << first;
+  }
+  EXPECT_EQ(allocator.stats().fresh, 12);
+  EXPECT_LE(allocator.stats().idle_bytes, 128 * kMiB);
+  // Three blocks live at once, 96 MiB: a new peak, and a new bound.
+  {
+    torch::Tensor a = BlockOf(32);
+    torch::Tensor b = BlockOf(32);
+    torch::Tensor c = BlockOf(32);
+    EXPECT_EQ(allocator.stats().peak_working_set_bytes, 96 * kMiB);
+  }
+  EXPECT_EQ(allocator.stats().in_use_bytes, 0);
+  EXPECT_LE(allocator.stats().idle_bytes, 192 * kMiB);
+  EXPECT_GT(allocator.stats().reused, 0);
+}
+
+// held_per_peak 1: at most one peak working set.
+TEST(CachingHostAllocatorTest, HeldPerPeakOneKeepsOneWorkingSet) {
+  CachingHostAllocatorOptions options;
+  options.held_per_peak = 1;
+  CachingHostAllocator allocator(options);
+  { torch::Tensor big = BlockOf(64); }
+  {
+    torch::Tensor small = BlockOf(4);  // the 64 MiB block goes back first
+    EXPECT_EQ(allocator.stats().idle_bytes, 0);
+  }
+  for (int64_t first = 6; first <= 30; first += 6) {
+    torch::Tensor a = BlockOf(first);
+    torch::Tensor b = BlockOf(first + 2);
+    const CachingHostAllocatorStats stats = allocator.stats();
+    EXPECT_LE(stats.in_use_bytes + stats.idle_bytes, 64 * kMiB) << first;
+  }
 }
 
 TEST(CachingHostAllocatorTest, IdleMemoryIsBounded) {

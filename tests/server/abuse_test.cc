@@ -40,6 +40,7 @@ const std::map<std::string, int> kRequiredCases = {
     {"classify_control_characters", 400},
     {"stream_valid", 400},
     {"batch_mixed", 300},
+    {"batch_largest", 4},
     {"empty_text", 300},
     {"invalid_utf8", 1000},
     {"only_dropped_control_characters", 200},
@@ -119,15 +120,17 @@ TEST(AbuseTest, ServerSurvivesTenThousandValidAndHostileRequests) {
   EXPECT_EQ(health["serving"], health["checks"]) << health.dump();
   EXPECT_EQ(health["healthz_ok"], health["healthz"]) << health.dump();
 
-  // No leak. The baseline is the RSS after the warm-up (a tenth of the mix
-  // and the 1,000 concurrent uploads), not after start: the first requests
-  // grow the heap to its working size (the allocator's caches, tensors for
-  // batch shapes, gRPC's per-connection and per-call buffers, glibc arenas
-  // per thread). Both readings are taken with the client's connections
-  // closed, 3 s after its last request. Only growth is a leak: memory
-  // returned below the baseline is not asserted on. With the server's fixed
-  // heap thresholds (server/heap_thresholds.h) the growth measured +0.2% to
-  // +0.7%; with glibc's own, +4% to +15%.
+  // No leak. The baseline is the RSS after the warm-up (a tenth of the mix,
+  // its multi-megabyte calls and largest batches in full, and the 1,000
+  // concurrent uploads), not after start: the first requests grow the heap
+  // to its working size (the model's tensor-block cache, which holds at most
+  // twice the largest batch's working set, gRPC's per-connection and
+  // per-call buffers, glibc arenas per thread). Both readings are taken with
+  // the client's connections closed, 3 s after its last request. Only
+  // growth is a leak: memory returned below the baseline is not asserted
+  // on. Measured (docs/operations.md, "Abuse test"): +0.3% to +2.1% with one
+  // or three encoders; with glibc's own heap thresholds +4% to +15%, and
+  // with the cache unbounded up to +13%.
   const nlohmann::json& rss = report["rss"];
   const double baseline = rss["after_warmup_kib"].get<double>();
   if (kThreadSanitizer) {

@@ -49,8 +49,8 @@ using testing_support::ServerProcess;
 
 std::string BundleDirectory() {
   static const std::string dir = [] {
-    const std::string path = ::testing::TempDir() + "/metrics_test_bundle." +
-                             std::to_string(getpid());
+    std::string path = ::testing::TempDir() + "/metrics_test_bundle." +
+                       std::to_string(getpid());
     ModelConfig config = testing_support::SmallConfig();
     config.version = "test-7";
     EXPECT_TRUE(
@@ -219,6 +219,63 @@ TEST_F(MetricsEndpointTest, LiveScrapePassesPromtoolAndCountsWhatHappened) {
   EXPECT_THAT(text, Not(HasSubstr("wersa_device_memory")));
 }
 
+// The model's cache of large tensor blocks (model/caching_host_allocator.h)
+// through the server: a long document fills it, the same document again runs
+// on its blocks alone, and what it holds stays within twice its peak.
+TEST_F(MetricsEndpointTest, HostCacheGaugesFollowLongDocuments) {
+  ASSERT_NO_FATAL_FAILURE(Start());
+  struct Reading {
+    double in_use, idle, peak, reused, fresh;
+  };
+  const auto read = [this] {
+    const std::string text = Scrape();
+    return Reading{
+        Sample(text, "wersa_host_cache_bytes", {{"state", "in_use"}})
+            .value_or(-1),
+        Sample(text, "wersa_host_cache_bytes", {{"state", "idle"}})
+            .value_or(-1),
+        Sample(text, "wersa_host_cache_peak_working_set_bytes").value_or(-1),
+        Sample(text, "wersa_host_cache_allocations_total",
+               {{"source", "reused"}})
+            .value_or(-1),
+        Sample(text, "wersa_host_cache_allocations_total",
+               {{"source", "fresh"}})
+            .value_or(-1)};
+  };
+  const Reading before = read();
+  ASSERT_GE(before.in_use, 0) << "no host cache gauges";
+  ASSERT_GE(before.fresh, 0);
+
+  // 65,536 tokens: [65536, 32] activations are 8 MiB, cached blocks.
+  v1::ClassifyRequest request;
+  for (int i = 0; i < 65536; ++i) {
+    request.mutable_token_ids()->add_ids(3 + i % 50);
+  }
+  const auto classify = [&] {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(60)));
+    v1::ClassifyResponse response;
+    const grpc::Status status = stub_->Classify(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+  };
+  classify();
+  const Reading first = read();
+  EXPECT_GT(first.fresh, before.fresh);
+  EXPECT_EQ(first.in_use, before.in_use) << "the request's blocks were freed";
+  EXPECT_GT(first.idle, before.idle) << "and kept for the next one";
+  EXPECT_GE(first.peak, 8 << 20);
+  EXPECT_LE(first.in_use + first.idle, 2 * first.peak);
+
+  classify();
+  const Reading second = read();
+  EXPECT_EQ(second.fresh, first.fresh) << "no new memory";
+  EXPECT_EQ(second.reused - first.reused,
+            (first.fresh - before.fresh) + (first.reused - before.reused))
+      << "every block of the first pass, reused";
+  EXPECT_EQ(second.peak, first.peak);
+  EXPECT_EQ(second.idle, first.idle);
+}
+
 TEST_F(MetricsEndpointTest, HealthzAndReadyzFollowTheServerThroughADrain) {
   ASSERT_NO_FATAL_FAILURE(Start({"--drain_timeout", "30s"}));
   const int port = server_->metrics_port();
@@ -281,6 +338,7 @@ TEST_F(MetricsEndpointTest, PrometheusScrapesExactCountsAndLatency) {
 
   constexpr int kRequests = 24;
   std::vector<std::thread> clients;
+  clients.reserve(4);
   std::atomic<int> ok{0};
   for (int client = 0; client < 4; ++client) {
     clients.emplace_back([&, client] {

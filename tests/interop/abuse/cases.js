@@ -85,8 +85,32 @@ async function classify(ctx, fields, options) {
                {deadline: later(LONG_WAIT_MS), ...options});
 }
 
+// A ClassifyBatch call of `requests`, each answered as `wants` says: code 0
+// and the reference's scores for `key`, or that code and `fragment` in its
+// message.
+async function classifyBatch(ctx, requests, wants) {
+  const answer = await unary(ctx.client(), 'ClassifyBatch',
+                             encode('ClassifyBatchRequest', {requests}),
+                             {deadline: later(LONG_WAIT_MS)});
+  if (answer.code !== 'OK') return {code: answer.code, problem: answer.details};
+  const {results} = decode('ClassifyBatchResponse', answer.bytes);
+  if (results.length !== requests.length) return {code: 'OK', problem: `${results.length} results`};
+  for (let k = 0; k < requests.length; ++k) {
+    const {status, response} = results[k];
+    if (status.code !== wants[k].code) {
+      return {code: 'OK', problem: `document ${k}: code ${status.code} ${status.message}`};
+    }
+    const problem = wants[k].code === 0 ? ctx.refs.compare(wants[k].key, response) :
+        (status.message.includes(wants[k].fragment) ? null : `document ${k}: ${status.message}`);
+    if (problem) return {code: 'OK', problem};
+  }
+  return {code: 'OK', problem: null};
+}
+
 // Each case: name, expect (the documented code), count (per full run), run;
-// `large` marks the multi-megabyte ones, which the warm-up sends in full.
+// `large` marks the ones that take the server's memory furthest (the
+// multi-megabyte messages and uploads, the largest batches), which the
+// warm-up sends in full.
 const CASES = [
   // Valid requests: the answer must be the quiet reference's.
   {name: 'classify_text', expect: 'OK', count: 2400, run: async (ctx, n) => {
@@ -144,22 +168,21 @@ const CASES = [
         wants.push({code: 3, fragment: `token_ids[2] = ${ctx.info.vocab}`});
       }
     }
-    const answer = await unary(ctx.client(), 'ClassifyBatch',
-                               encode('ClassifyBatchRequest', {requests}),
-                               {deadline: later(LONG_WAIT_MS)});
-    if (answer.code !== 'OK') return {code: answer.code, problem: answer.details};
-    const {results} = decode('ClassifyBatchResponse', answer.bytes);
-    if (results.length !== size) return {code: 'OK', problem: `${results.length} results`};
-    for (let k = 0; k < size; ++k) {
-      const {status, response} = results[k];
-      if (status.code !== wants[k].code) {
-        return {code: 'OK', problem: `document ${k}: code ${status.code} ${status.message}`};
-      }
-      const problem = wants[k].code === 0 ? ctx.refs.compare(wants[k].key, response) :
-          (status.message.includes(wants[k].fragment) ? null : `document ${k}: ${status.message}`);
-      if (problem) return {code: 'OK', problem};
+    return classifyBatch(ctx, requests, wants);
+  }},
+  {name: 'batch_largest', large: true, expect: 'OK', count: 4, run: async (ctx, n) => {
+    // As many documents as a call may carry, each over the token limit: the
+    // server's largest batches (--max_batch_size documents of --max_tokens
+    // each), so the warm-up takes the model's working set to its most.
+    const requests = [];
+    const wants = [];
+    for (let k = 0; k < ctx.info.maxBatchDocuments; ++k) {
+      const index = ctx.overLimitTexts[k % ctx.overLimitTexts.length];
+      const truncation = TRUNCATIONS[(n + k) % TRUNCATIONS.length];
+      requests.push({text: ctx.docs.texts[index], truncation});
+      wants.push({code: 0, key: ctx.refs.key('text', index, truncation, isLong(index))});
     }
-    return {code: 'OK', problem: null};
+    return classifyBatch(ctx, requests, wants);
   }},
   {name: 'stream_at_limit_valid', large: true, expect: 'OK', count: 4, run: async (ctx, n) => {
     // Exactly --max_stream_bytes: spaces (which the tokenizer drops), then a
