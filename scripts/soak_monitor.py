@@ -3,11 +3,12 @@
 
   soak_monitor.py sample --pid PID --metrics_port PORT --interval S --tsv FILE
       Every S seconds until the process ends (or SIGTERM): one TSV row with the
-      server's RSS and peak RSS (/proc/PID/status), the requests it finished
+      server's RSS and peak RSS (/proc/PID/status), what the model's
+      tensor-block cache holds and its peak working set, the requests it finished
       since the last row by code (wersa_requests_total from /metrics) and the
       throughput, tokens/s, queue tokens and calls in flight.
   soak_monitor.py summary --tsv FILE [--report NAME=FILE.json ...]
-      Throughput, error counts by code, RSS first/last/min/max, and each
+      Throughput, error counts by code, RSS and the cache first/last/min/max, and each
       client's own counts (wersa-load --json reports, the abuse client's).
 """
 import argparse
@@ -20,7 +21,8 @@ import urllib.request
 
 CODES = ["OK", "INVALID_ARGUMENT", "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED",
          "CANCELLED", "UNAVAILABLE", "INTERNAL", "UNKNOWN"]
-COLUMNS = (["elapsed_s", "rss_mib", "peak_rss_mib", "requests", "requests_per_s",
+COLUMNS = (["elapsed_s", "rss_mib", "peak_rss_mib", "host_cache_mib",
+            "host_cache_peak_working_set_mib", "requests", "requests_per_s",
             "tokens_per_s", "queue_tokens", "inflight"] + [c.lower() for c in CODES] +
            ["other_codes"])
 SAMPLE = re.compile(r'^(\w+)(?:\{([^}]*)\})? (\S+)$')
@@ -77,7 +79,11 @@ def sample(args):
                 previous, previous_tokens = counts, tokens
             delta = {code: counts.get(code, 0) - previous.get(code, 0) for code in counts}
             seconds = max(now - previous_time, 1e-9)
-            row = [f"{now - start:.1f}", f"{rss:.1f}", f"{peak:.1f}",
+            cache = sum(value for (name, _), value in samples.items()
+                        if name == "wersa_host_cache_bytes") / 2**20
+            cache_peak = samples.get(("wersa_host_cache_peak_working_set_bytes", ""), 0.0) / 2**20
+            row = [f"{now - start:.1f}", f"{rss:.1f}", f"{peak:.1f}", f"{cache:.1f}",
+                   f"{cache_peak:.1f}",
                    f"{sum(delta.values()):.0f}", f"{sum(delta.values()) / seconds:.2f}",
                    f"{(tokens - previous_tokens) / seconds:.0f}",
                    f"{samples.get(('wersa_queue_tokens', ''), 0):.0f}",
@@ -113,6 +119,10 @@ def summary(args):
             print(f"  {code}: {count}")
     print(f"RSS MiB: first {rss[0]:.0f}, last {rss[-1]:.0f}, min {min(rss):.0f}, "
           f"max {max(rss):.0f}; peak (VmHWM) {float(rows[-1]['peak_rss_mib']):.0f}")
+    cache = [float(row.get("host_cache_mib", 0)) for row in rows]
+    print(f"tensor-block cache MiB: first {cache[0]:.0f}, last {cache[-1]:.0f}, "
+          f"max {max(cache):.0f}; peak working set "
+          f"{float(rows[-1].get('host_cache_peak_working_set_mib', 0)):.0f}")
     for name, path in (report.split("=", 1) for report in args.report):
         try:
             with open(path) as file:
