@@ -101,6 +101,7 @@ class CachingHostAllocator::Pool {
       std::lock_guard<std::mutex> lock(mutex_);
       in_use_bytes_ -= capacity;
       working_set_bytes_ -= capacity;
+      --fresh_;
       throw;
     }
   }

@@ -23,7 +23,7 @@ struct CachingHostAllocatorOptions {
   // shape of input keep reusing their blocks (one long document's pass
   // needed 1.4 times its peak to run again with no new memory); batches of
   // many shapes leave at most this much behind, not a set of blocks per
-  // shape up to max_idle_bytes.
+  // shape up to max_idle_bytes. Values below 1 count as 1.
   int held_per_peak = 2;
 };
 
