@@ -4,11 +4,13 @@
   soak_monitor.py sample --pid PID --metrics_port PORT --interval S --tsv FILE
       Every S seconds until the process ends (or SIGTERM): one TSV row with the
       server's RSS and peak RSS (/proc/PID/status), what the model's
-      tensor-block cache holds and its peak working set, the requests it finished
+      tensor-block cache holds and its peak working set, glibc's heap (allocated
+      and free, wersa_heap_bytes), the requests it finished
       since the last row by code (wersa_requests_total from /metrics) and the
       throughput, tokens/s, queue tokens and calls in flight.
   soak_monitor.py summary --tsv FILE [--report NAME=FILE.json ...]
-      Throughput, error counts by code, RSS and the cache first/last/min/max, and each
+      Throughput, error counts by code, RSS, the cache and the heap's free
+      memory first/last/min/max, and each
       client's own counts (wersa-load --json reports, the abuse client's).
 """
 import argparse
@@ -22,7 +24,7 @@ import urllib.request
 CODES = ["OK", "INVALID_ARGUMENT", "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED",
          "CANCELLED", "UNAVAILABLE", "INTERNAL", "UNKNOWN"]
 COLUMNS = (["elapsed_s", "rss_mib", "peak_rss_mib", "host_cache_mib",
-            "host_cache_peak_working_set_mib", "requests", "requests_per_s",
+            "host_cache_peak_working_set_mib", "heap_in_use_mib", "heap_free_mib", "requests", "requests_per_s",
             "tokens_per_s", "queue_tokens", "inflight"] + [c.lower() for c in CODES] +
            ["other_codes"])
 SAMPLE = re.compile(r'^(\w+)(?:\{([^}]*)\})? (\S+)$')
@@ -82,8 +84,10 @@ def sample(args):
             cache = sum(value for (name, _), value in samples.items()
                         if name == "wersa_host_cache_bytes") / 2**20
             cache_peak = samples.get(("wersa_host_cache_peak_working_set_bytes", ""), 0.0) / 2**20
+            heap = {state: samples.get(("wersa_heap_bytes", f'state="{state}"'), 0.0) / 2**20
+                    for state in ("in_use", "free")}
             row = [f"{now - start:.1f}", f"{rss:.1f}", f"{peak:.1f}", f"{cache:.1f}",
-                   f"{cache_peak:.1f}",
+                   f"{cache_peak:.1f}", f"{heap['in_use']:.1f}", f"{heap['free']:.1f}",
                    f"{sum(delta.values()):.0f}", f"{sum(delta.values()) / seconds:.2f}",
                    f"{(tokens - previous_tokens) / seconds:.0f}",
                    f"{samples.get(('wersa_queue_tokens', ''), 0):.0f}",
@@ -123,6 +127,9 @@ def summary(args):
     print(f"tensor-block cache MiB: first {cache[0]:.0f}, last {cache[-1]:.0f}, "
           f"max {max(cache):.0f}; peak working set "
           f"{float(rows[-1].get('host_cache_peak_working_set_mib', 0)):.0f}")
+    heap_free = [float(row.get("heap_free_mib", 0)) for row in rows]
+    print(f"heap free MiB: first {heap_free[0]:.0f}, last {heap_free[-1]:.0f}, "
+          f"min {min(heap_free):.0f}, max {max(heap_free):.0f}")
     for name, path in (report.split("=", 1) for report in args.report):
         try:
             with open(path) as file:

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "server/heap_stats.h"
 #include "server/process_stats.h"
 
 namespace wersa::server {
@@ -292,6 +293,16 @@ std::string Metrics::Scrape() const {
           MetricType::Gauge,
           static_cast<double>(*process->memory_limit_bytes)));
     }
+  }
+  if (const std::optional<HeapStats> heap = ReadHeapStats(); heap.has_value()) {
+    families.push_back(ValuesByLabel(
+        "wersa_heap_bytes",
+        "The C heap (malloc): chunks allocated (in_use) or freed and kept by "
+        "the arenas (free), and blocks mapped on their own (mmapped)",
+        MetricType::Gauge, "state",
+        {{"in_use", heap->in_use_bytes},
+         {"free", heap->free_bytes},
+         {"mmapped", heap->mmapped_bytes}}));
   }
   std::optional<DeviceMemory> device;
   std::optional<CachingHostAllocatorStats> host_cache;

@@ -154,6 +154,7 @@ TEST_F(MetricsEndpointTest, LiveScrapePassesPromtoolAndCountsWhatHappened) {
         "# TYPE wersa_model_info gauge",
         "# TYPE wersa_queue_capacity_tokens gauge",
         "# TYPE wersa_ready gauge",
+        "# TYPE wersa_heap_bytes gauge",
         "# TYPE process_resident_memory_bytes gauge",
         "# TYPE process_resident_memory_max_bytes gauge",
         "# TYPE process_cpu_seconds_total counter",
