@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <list>
 #include <map>
 #include <mutex>
@@ -21,14 +22,35 @@ size_t RoundUp(size_t value, size_t multiple) {
   return (value + multiple - 1) / multiple * multiple;
 }
 
-// Large blocks are aligned to huge pages, so that MADV_HUGEPAGE can back
-// them with 2 MiB pages.
-struct HugeBlockDeleter {
-  void operator()(void* block) const {
-    ::operator delete (block, std::align_val_t{kHugePage});
-  }
+// Large blocks are mapped for themselves, not taken from malloc: a block
+// the cache lets go then goes back to the system at once. From malloc, blocks
+// under its mmap threshold (32 MiB in the server) came from its arenas, and
+// an evicted one stayed resident there as free heap until a trim; under load
+// that never pauses no trim runs, and the arenas' free memory grew (the soak,
+// docs/benchmarks.md). Each block is aligned to huge pages, so that
+// MADV_HUGEPAGE can back it with 2 MiB pages.
+struct UnmapBlock {
+  size_t bytes = 0;
+  void operator()(void* block) const { munmap(block, bytes); }
 };
-using HugeBlock = std::unique_ptr<void, HugeBlockDeleter>;
+using HugeBlock = std::unique_ptr<void, UnmapBlock>;
+
+// `bytes` (a multiple of kHugePage) at a huge-page boundary: maps a huge page
+// more and unmaps the ends around the aligned part.
+HugeBlock MapHugeAligned(size_t bytes) {
+  const size_t mapped = bytes + kHugePage;
+  void* start = mmap(nullptr, mapped, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (start == MAP_FAILED) throw std::bad_alloc();
+  const auto address = reinterpret_cast<uintptr_t>(start);
+  const size_t lead = RoundUp(address, kHugePage) - address;
+  char* const block = static_cast<char*>(start) + lead;
+  if (lead > 0) munmap(start, lead);
+  if (mapped > lead + bytes) munmap(block + bytes, mapped - lead - bytes);
+  // Advice only: where transparent huge pages are off, nothing changes.
+  madvise(block, bytes, MADV_HUGEPAGE);
+  return HugeBlock(block, UnmapBlock{bytes});
+}
 
 }  // namespace
 
@@ -93,10 +115,8 @@ class CachingHostAllocator::Pool {
     }
     evicted.clear();
     try {
-      HugeBlock block(::operator new (capacity, std::align_val_t{kHugePage}));
-      // Advice only: where transparent huge pages are off, nothing changes.
-      madvise(block.get(), capacity, MADV_HUGEPAGE);
-      return Stamp(block.release(), capacity, capacity, self);
+      return Stamp(MapHugeAligned(capacity).release(), capacity, capacity,
+                   self);
     } catch (const std::bad_alloc&) {
       std::lock_guard<std::mutex> lock(mutex_);
       in_use_bytes_ -= capacity;
@@ -161,7 +181,8 @@ class CachingHostAllocator::Pool {
     std::lock_guard<std::mutex> lock(mutex_);
     in_use_bytes_ -= capacity;
     working_set_bytes_ -= requested;
-    idle_order_.push_back(IdleBlock{HugeBlock(block), {}});
+    idle_order_.push_back(
+        IdleBlock{HugeBlock(block, UnmapBlock{capacity}), {}});
     idle_order_.back().by_size =
         idle_by_size_.emplace(capacity, std::prev(idle_order_.end()));
     idle_bytes_ += capacity;

@@ -33,7 +33,9 @@ struct CachingHostAllocatorOptions {
 // munmap, so each forward pass over 131,072 tokens page-faults and zeroes
 // its ~1 GB of activations again: measured, half of the layer's time. This
 // allocator keeps freed large blocks and hands them to later allocations of
-// similar size, and backs new ones with transparent huge pages. Installs
+// similar size. It maps each new block for itself (backed by transparent
+// huge pages), so a block it lets go is unmapped at once rather than left
+// as free memory in malloc's arenas. Installs
 // itself as the CPU allocator for its lifetime (own it in main) and restores
 // the previous one after; blocks may outlive it.
 class CachingHostAllocator final : public CpuAllocatorBase {

@@ -1,7 +1,11 @@
 #include "model/caching_host_allocator.h"
 
 #include <gtest/gtest.h>
+#include <malloc.h>
 #include <torch/torch.h>
+
+#include <fstream>
+#include <string>
 
 namespace wersa {
 namespace {
@@ -12,6 +16,52 @@ constexpr int64_t kMiB = int64_t{1} << 20;
 // exactly `mib` MiB (blocks are whole 2 MiB pages: `mib` even).
 torch::Tensor BlockOf(int64_t mib) {
   return torch::empty({(mib * kMiB - 64) / 4});
+}
+
+// VmRSS of this process, in bytes.
+int64_t ResidentBytes() {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  while (status >> key) {
+    if (key == "VmRSS:") {
+      int64_t kib = 0;
+      status >> kib;
+      return kib * 1024;
+    }
+    status.ignore(1 << 10, '\n');
+  }
+  return -1;
+}
+
+// Blocks bypass malloc (mallinfo2 sees none of them, in arenas or mapped),
+// and an evicted block leaves resident memory at once. The server raises
+// malloc's mmap threshold to 32 MiB; set here too, a block from malloc would
+// have come from an arena and stayed resident there after its free. In a
+// child process, as the setting is process-wide.
+TEST(CachingHostAllocatorTest, BlocksAreMappedAndUnmappedForThemselves) {
+  EXPECT_EXIT(
+      {
+        mallopt(M_MMAP_THRESHOLD, 32 << 20);
+        const auto heap = [] {
+          const struct mallinfo2 info = mallinfo2();
+          return static_cast<int64_t>(info.uordblks + info.hblkhd);
+        };
+        CachingHostAllocator allocator;
+        const int64_t heap_before = heap();
+        bool ok = true;
+        {
+          // Above the block, so that the block is not at an arena's top.
+          torch::Tensor block = BlockOf(16).fill_(1.0f);
+          torch::Tensor fence = torch::ones({64});
+          ok = ok && heap() - heap_before < kMiB;
+          const int64_t resident = ResidentBytes();
+          block = torch::Tensor();
+          allocator.ReleaseIdle();
+          ok = ok && resident - ResidentBytes() >= 15 * kMiB;
+        }
+        std::exit(ok ? 0 : 1);
+      },
+      testing::ExitedWithCode(0), "");
 }
 
 TEST(CachingHostAllocatorTest, ReusesFreedLargeBlocks) {
