@@ -33,7 +33,8 @@ from sklearn.svm import LinearSVC
 LABELS = ["math", "physics", "cs", "cond-mat", "nlin", "q-bio", "stat", "quant-ph",
           "astro-ph", "math-ph", "q-fin"]
 MILLION = 1000000
-# labels.tsv's legacy archive names and their successors (the data README).
+# labels.tsv's legacy archive names and their successors: the data README's
+# table, as model/train/dataset.cc applies it to the `categories` column.
 LEGACY_ARCHIVES = {
     "alg-geom": "math", "funct-an": "math", "q-alg": "math", "dg-ga": "math",
     "chao-dyn": "nlin", "patt-sol": "nlin", "solv-int": "nlin", "adap-org": "nlin",

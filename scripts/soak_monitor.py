@@ -24,9 +24,9 @@ import urllib.request
 CODES = ["OK", "INVALID_ARGUMENT", "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED",
          "CANCELLED", "UNAVAILABLE", "INTERNAL", "UNKNOWN"]
 COLUMNS = (["elapsed_s", "rss_mib", "peak_rss_mib", "host_cache_mib",
-            "host_cache_peak_working_set_mib", "heap_in_use_mib", "heap_free_mib", "requests", "requests_per_s",
-            "tokens_per_s", "queue_tokens", "inflight"] + [c.lower() for c in CODES] +
-           ["other_codes"])
+            "host_cache_peak_working_set_mib", "heap_in_use_mib", "heap_free_mib",
+            "requests", "requests_per_s", "tokens_per_s", "queue_tokens", "inflight"] +
+           [c.lower() for c in CODES] + ["other_codes"])
 SAMPLE = re.compile(r'^(\w+)(?:\{([^}]*)\})? (\S+)$')
 
 

@@ -6,8 +6,9 @@
 
 namespace wersa::server {
 
-// The C heap as malloc accounts for it, summed over every arena. Resident
-// memory less the host tensor cache is mostly this; the split says whether
+// The C heap as malloc accounts for it, summed over every arena: the part
+// of resident memory outside the host tensor cache that moves with load
+// (the rest is code, libraries and thread stacks). The split says whether
 // what grows is memory the program holds (in_use) or memory it freed that
 // the arenas keep (free: what malloc_trim can give back, as far as whole
 // pages of it are resident).
