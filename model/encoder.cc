@@ -52,27 +52,79 @@ torch::Tensor EncoderBlockImpl::forward(const torch::Tensor& x,
 
 EncoderImpl::EncoderImpl(const ModelConfig& config) : config_(config) {
   const int64_t d = config.d_model;
-  embedding_ =
-      register_module("embedding", torch::nn::Embedding(config.vocab_size, d));
-  position_ = register_module(
-      "position",
-      torch::nn::Conv1d(
-          torch::nn::Conv1dOptions(d, d, config.position_kernel_size)
-              .groups(d)
-              .padding(config.position_kernel_size / 2)));
   dropout_ = register_module("dropout", torch::nn::Dropout(config.dropout));
-  blocks_ = register_module("blocks", torch::nn::ModuleList());
-  for (int64_t i = 0; i < config.num_layers; ++i) {
-    blocks_->push_back(EncoderBlock(config));
+  int64_t pooled_width = 0;
+  if (config.encoder_branch) {
+    embedding_ = register_module("embedding",
+                                 torch::nn::Embedding(config.vocab_size, d));
+    position_ = register_module(
+        "position",
+        torch::nn::Conv1d(
+            torch::nn::Conv1dOptions(d, d, config.position_kernel_size)
+                .groups(d)
+                .padding(config.position_kernel_size / 2)));
+    blocks_ = register_module("blocks", torch::nn::ModuleList());
+    for (int64_t i = 0; i < config.num_layers; ++i) {
+      blocks_->push_back(EncoderBlock(config));
+    }
+    final_norm_ = register_module(
+        "final_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d})));
+    if (config.pooling == Pooling::kAttention) {
+      pool_score_ = register_module("pool_score", torch::nn::Linear(d, 1));
+    }
+    pooled_width = config.pooling == Pooling::kMeanMax ? 2 * d : d;
   }
-  final_norm_ = register_module(
-      "final_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d})));
-  if (config.pooling == Pooling::kAttention) {
-    pool_score_ = register_module("pool_score", torch::nn::Linear(d, 1));
+  if (config.ngram_buckets > 0) {
+    // Rows [0, vocab) are the tokens, then the pair buckets.
+    ngrams_ = register_module(
+        "ngrams",
+        torch::nn::EmbeddingBag(
+            torch::nn::EmbeddingBagOptions(
+                config.vocab_size + config.ngram_buckets, config.ngram_dim)
+                .mode(torch::kSum)));
+    pooled_width += config.ngram_dim;
+    // Small, so that the mean of a few thousand of them starts near zero
+    // beside the pooled encoder state.
+    torch::NoGradGuard no_grad;
+    ngrams_->weight.normal_(0.0, 0.1);
   }
-  const int64_t pooled_width = config.pooling == Pooling::kMeanMax ? 2 * d : d;
   head_ = register_module("head",
                           torch::nn::Linear(pooled_width, config.num_labels));
+  SetLogitBias(config.logit_bias);
+}
+
+torch::Tensor NgramFeatures(const torch::Tensor& ids, int64_t vocab_size,
+                            int64_t buckets) {
+  // A multiplicative hash of the pair's index a * V + b, kept to its low 32
+  // bits: neighbouring pairs land in unrelated buckets.
+  constexpr int64_t kMultiplier = 2654435761;
+  constexpr int64_t kLow32 = (int64_t{1} << 32) - 1;
+  const torch::Tensor pair = ids.narrow(1, 0, ids.size(1) - 1) * vocab_size +
+                             ids.narrow(1, 1, ids.size(1) - 1);
+  const torch::Tensor bucket =
+      torch::bitwise_and(pair * kMultiplier, kLow32).remainder(buckets) +
+      vocab_size;
+  return torch::cat({ids, bucket}, 1);
+}
+
+torch::Tensor EncoderImpl::NgramMean(const torch::Tensor& ids,
+                                     const torch::Tensor& lengths) {
+  const int64_t n = ids.size(1);
+  const torch::Tensor features =
+      NgramFeatures(ids, config_.vocab_size, config_.ngram_buckets);
+  // A token counts where t < length, a pair (t, t + 1) where t + 1 < length;
+  // each document's features weigh 1 / their number, so the bag sum is their
+  // mean.
+  const torch::Tensor positions = torch::arange(n, lengths.options());
+  const torch::Tensor token_valid =
+      positions.unsqueeze(0) < lengths.unsqueeze(1);
+  const torch::Tensor pair_valid =
+      positions.narrow(0, 1, n - 1).unsqueeze(0) < lengths.unsqueeze(1);
+  const torch::Tensor valid = torch::cat({token_valid, pair_valid}, 1)
+                                  .to(ngrams_->weight.scalar_type());
+  const torch::Tensor weights =
+      valid / valid.sum(1, /*keepdim=*/true).clamp_min(1.0);
+  return ngrams_->forward(features, torch::Tensor(), weights);
 }
 
 torch::Tensor EncoderImpl::Encode(const torch::Tensor& ids,
@@ -111,7 +163,23 @@ torch::Tensor EncoderImpl::Pool(const torch::Tensor& states,
 
 torch::Tensor EncoderImpl::forward(const torch::Tensor& ids,
                                    const torch::Tensor& lengths) {
-  return head_(dropout_(Pool(Encode(ids, lengths), lengths)));
+  torch::Tensor pooled;
+  if (config_.encoder_branch) pooled = Pool(Encode(ids, lengths), lengths);
+  if (ngrams_) {
+    const torch::Tensor bag = NgramMean(ids, lengths);
+    pooled = pooled.defined() ? torch::cat({pooled, bag}, -1) : bag;
+  }
+  torch::Tensor logits = head_(dropout_(pooled));
+  if (logit_bias_.defined() && !is_training()) {
+    logits = logits + logit_bias_.to(logits.device(), logits.scalar_type());
+  }
+  return logits;
+}
+
+void EncoderImpl::SetLogitBias(const std::vector<double>& bias) {
+  config_.logit_bias = bias;
+  logit_bias_ =
+      bias.empty() ? torch::Tensor() : torch::tensor(bias, torch::kFloat32);
 }
 
 torch::Tensor EncoderImpl::Scores(const torch::Tensor& logits) const {

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <memory>
+#include <vector>
 
 #include "model/attention.h"
 #include "model/model_config.h"
@@ -39,7 +40,8 @@ class EncoderImpl : public torch::nn::Module {
   explicit EncoderImpl(const ModelConfig& config);
 
   // ids: int64 [B, n] (entries past each length are ignored); lengths: int64
-  // [B]. Returns logits [B, num_labels].
+  // [B]. Returns logits [B, num_labels]; in eval mode they include
+  // config().logit_bias.
   torch::Tensor forward(const torch::Tensor& ids, const torch::Tensor& lengths);
 
   // The token states [B, n, D] that forward() pools (after the final
@@ -51,6 +53,7 @@ class EncoderImpl : public torch::nn::Module {
   torch::Tensor Pool(const torch::Tensor& states, const torch::Tensor& lengths);
 
   // [vocab_size, D]: a masked-token head ties its output weights to it.
+  // Only with config().encoder_branch.
   const torch::Tensor& embedding_weight() const { return embedding_->weight; }
 
   // Label scores from logits: softmax for single_label, sigmoid for
@@ -59,17 +62,33 @@ class EncoderImpl : public torch::nn::Module {
 
   const ModelConfig& config() const { return config_; }
 
+  // Replaces config().logit_bias (empty: none, else num_labels values).
+  void SetLogitBias(const std::vector<double>& bias);
+
  private:
+  // The n-gram branch: the mean over each document's real tokens and pairs of
+  // their learned vectors [B, ngram_dim].
+  torch::Tensor NgramMean(const torch::Tensor& ids,
+                          const torch::Tensor& lengths);
+
   ModelConfig config_;
   torch::nn::Embedding embedding_{nullptr};
   torch::nn::Conv1d position_{nullptr};
   torch::nn::Dropout dropout_{nullptr};
   torch::nn::ModuleList blocks_{nullptr};
   torch::nn::LayerNorm final_norm_{nullptr};
-  torch::nn::Linear pool_score_{nullptr};  // attention pooling only
+  torch::nn::Linear pool_score_{nullptr};    // attention pooling only
+  torch::nn::EmbeddingBag ngrams_{nullptr};  // ngram_buckets > 0 only
   torch::nn::Linear head_{nullptr};
+  torch::Tensor logit_bias_;  // undefined without config().logit_bias
 };
 TORCH_MODULE(Encoder);
+
+// The rows of the n-gram branch's table a document [B, n] reads: its n token
+// ids, then for each pair of neighbours a bucket in
+// [vocab_size, vocab_size + buckets). [B, 2n - 1] (n >= 1).
+torch::Tensor NgramFeatures(const torch::Tensor& ids, int64_t vocab_size,
+                            int64_t buckets);
 
 }  // namespace wersa
 

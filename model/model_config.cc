@@ -1,6 +1,7 @@
 #include "model/model_config.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <iterator>
 #include <limits>
@@ -8,6 +9,7 @@
 #include <string>
 #include <type_traits>
 #include <variant>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -55,7 +57,8 @@ absl::Status Require(bool condition, absl::string_view key,
 // serializing and the unknown-key check all read this one table.
 using Member = std::variant<int ModelConfig::*, int64_t ModelConfig::*,
                             double ModelConfig::*, bool ModelConfig::*,
-                            std::string ModelConfig::*>;
+                            std::string ModelConfig::*,
+                            std::vector<double> ModelConfig::*>;
 struct Field {
   const char* key;
   Member member;
@@ -79,6 +82,10 @@ const Field kFields[] = {
     {"max_tokens", &ModelConfig::max_tokens, false},
     {"num_labels", &ModelConfig::num_labels, true},
     {"ensemble_members", &ModelConfig::ensemble_members, false},
+    {"ngram_buckets", &ModelConfig::ngram_buckets, false},
+    {"ngram_dim", &ModelConfig::ngram_dim, false},
+    {"encoder_branch", &ModelConfig::encoder_branch, false},
+    {"logit_bias", &ModelConfig::logit_bias, false},
 };
 // The enumerations are written by name.
 constexpr char kAttentionKey[] = "attention";
@@ -193,6 +200,21 @@ absl::Status ValidateModelConfig(const ModelConfig& c) {
           c.ensemble_members >= 1 && c.ensemble_members <= kMaxEnsembleMembers,
           "ensemble_members",
           absl::StrCat("must be in [1, ", kMaxEnsembleMembers, "]")),
+      Require(c.ngram_buckets >= 0 && c.ngram_buckets <= kMaxNgramBuckets,
+              "ngram_buckets",
+              absl::StrCat("must be in [0, ", kMaxNgramBuckets, "]")),
+      Require(c.ngram_buckets == 0 || c.ngram_dim >= 1, "ngram_dim",
+              "must be >= 1 when ngram_buckets is set"),
+      Require(c.encoder_branch || c.ngram_buckets > 0, "encoder_branch",
+              "may be false only with an n-gram branch (ngram_buckets > 0)"),
+      Require(c.logit_bias.empty() ||
+                  static_cast<int64_t>(c.logit_bias.size()) == c.num_labels,
+              "logit_bias",
+              absl::StrCat("must be empty or hold num_labels (", c.num_labels,
+                           ") values")),
+      Require(std::all_of(c.logit_bias.begin(), c.logit_bias.end(),
+                          [](double b) { return std::isfinite(b); }),
+              "logit_bias", "must hold finite numbers"),
   };
   for (const absl::Status& status : checks) {
     if (!status.ok()) return status;

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -52,9 +53,24 @@ struct ModelConfig {
   // ensemble.h): members trained alike from different seeds. 1: a single
   // encoder, as every bundle before the key existed.
   int64_t ensemble_members = 1;
+  // A bag-of-n-grams branch beside the encoder (0: none): the mean of learned
+  // vectors of each token and of each pair of neighbouring tokens (hashed
+  // into this many buckets), ngram_dim wide, joins the pooled encoder state
+  // before the head (docs/model.md, "The n-gram branch").
+  int64_t ngram_buckets = 0;
+  int64_t ngram_dim = 64;
+  // false: the n-gram branch alone feeds the head, with no embedding,
+  // attention or pooling; the model card's measure of what the encoder adds.
+  bool encoder_branch = true;
+  // Added to the logits in eval mode, never in training: the log ratio of the
+  // class prior a user meets to the one the training mix taught, so that
+  // scores are calibrated for the former (docs/model.md, "Prior
+  // correction"). Empty: none; else num_labels values.
+  std::vector<double> logit_bias;
 };
 
 inline constexpr int64_t kMaxEnsembleMembers = 16;
+inline constexpr int64_t kMaxNgramBuckets = int64_t{1} << 24;
 
 // Checks ranges and consistency; the message names the offending key.
 absl::Status ValidateModelConfig(const ModelConfig& config);

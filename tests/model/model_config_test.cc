@@ -3,6 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <limits>
+#include <string>
+#include <vector>
+
 namespace wersa {
 namespace {
 
@@ -48,6 +52,47 @@ TEST(ModelConfigTest, EnsembleMembersDefaultsToOneAndIsBounded) {
                 HasSubstr("'ensemble_members' must be in [1, 16]"))
         << bad;
   }
+}
+
+TEST(ModelConfigTest, NgramBranchAndLogitBiasRoundTripAndAreChecked) {
+  ModelConfig config;
+  config.num_labels = 3;
+  config.ngram_buckets = 1000;
+  config.ngram_dim = 16;
+  config.logit_bias = {-0.5, 0.0, 1.25};
+  absl::StatusOr<ModelConfig> parsed =
+      ParseModelConfig(SerializeModelConfig(config));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->ngram_buckets, 1000);
+  EXPECT_EQ(parsed->ngram_dim, 16);
+  EXPECT_EQ(parsed->logit_bias, (std::vector<double>{-0.5, 0.0, 1.25}));
+
+  // Bundles written before these keys existed have neither.
+  absl::StatusOr<ModelConfig> old = ParseModelConfig(
+      R"({"format_version": 1, "vocab_size": 100, "d_model": 8,
+          "num_layers": 1, "num_heads": 2, "ffn_dim": 16, "num_labels": 2,
+          "problem_type": "single_label"})");
+  ASSERT_TRUE(old.ok()) << old.status();
+  EXPECT_EQ(old->ngram_buckets, 0);
+  EXPECT_TRUE(old->logit_bias.empty());
+
+  ModelConfig wrong_length = config;
+  wrong_length.logit_bias = {1.0, 2.0};
+  EXPECT_THAT(std::string(ValidateModelConfig(wrong_length).message()),
+              HasSubstr("'logit_bias' must be empty or hold num_labels (3)"));
+  ModelConfig not_finite = config;
+  not_finite.logit_bias = {0.0, std::numeric_limits<double>::infinity(), 0.0};
+  EXPECT_THAT(std::string(ValidateModelConfig(not_finite).message()),
+              HasSubstr("'logit_bias' must hold finite numbers"));
+  ModelConfig negative = config;
+  negative.ngram_buckets = -1;
+  EXPECT_THAT(std::string(ValidateModelConfig(negative).message()),
+              HasSubstr("'ngram_buckets' must be in [0, 16777216]"));
+  std::string text = SerializeModelConfig(config);
+  const std::string from = "\"logit_bias\": [";
+  text.replace(text.find(from), from.size(), "\"logit_bias\": [\"x\", ");
+  EXPECT_THAT(std::string(ParseModelConfig(text).status().message()),
+              HasSubstr("config key 'logit_bias' has the wrong type"));
 }
 
 TEST(ModelConfigTest, ErrorsNameTheKey) {
