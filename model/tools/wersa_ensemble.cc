@@ -35,6 +35,8 @@ const std::vector<FlagSpec> kFlags = {
     {"data", "",
      "evaluate the ensemble on this dataset's validation and test splits and "
      "write eval.json (same forms as wersa-eval --data)"},
+    {"label_level", "as_read",
+     "as_read, or archive: documents' labels mapped to their arXiv archive"},
     {"threads", "0", "threads (0: one per CPU)"},
     {"help", "false", "show this help"},
 };
@@ -109,9 +111,12 @@ absl::Status Run(const CommandLine& flags) {
   if (flags.Has("version")) ensemble.config.version = flags.String("version");
 
   if (flags.Has("data")) {
+    absl::StatusOr<train::LabelLevel> label_level =
+        train::ParseLabelLevel(flags.String("label_level"));
+    if (!label_level.ok()) return label_level.status();
     const train::LabelSet labels = train::MakeLabelSet(ensemble.labels);
     absl::StatusOr<train::LabelledCorpus> corpus =
-        train::LoadLabelledCorpus(flags.String("data"), labels);
+        train::LoadLabelledCorpus(flags.String("data"), labels, *label_level);
     if (!corpus.ok()) return corpus.status();
     nlohmann::json eval = {
         {"command", flags.invocation()},

@@ -26,7 +26,13 @@ using cli::FlagSpec;
 
 const std::vector<FlagSpec> kFlags = {
     {"model_dir", "", "the bundle to evaluate"},
-    {"data", "", "fulltext:TAR_GZ,LABELS_TSV | abstracts:TSV_GZ | jsonl:PATH"},
+    {"data", "",
+     "fulltext:TAR_GZ,LABELS_TSV | abstracts:TSV_GZ[,TSV_GZ...] | jsonl:PATH; "
+     "a wersa-train --data list reads its first source"},
+    {"label_level", "as_read",
+     "as_read, or archive: documents' labels mapped to their arXiv archive"},
+    {"logit_bias", "bundle",
+     "bundle: scores with the bundle's prior correction; none: without it"},
     {"split", "validation",
      "validation, test, train (the split rule of wersa-train) or all"},
     {"max_tokens", "0",
@@ -92,14 +98,26 @@ absl::Status Run(const CommandLine& flags) {
     }
   }
 
+  absl::StatusOr<train::LabelLevel> label_level =
+      train::ParseLabelLevel(flags.String("label_level"));
+  if (!label_level.ok()) return label_level.status();
+  const std::string& logit_bias = flags.String("logit_bias");
+  if (logit_bias != "bundle" && logit_bias != "none") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--logit_bias must be bundle or none, got '", logit_bias, "'"));
+  }
+
   absl::StatusOr<ModelBundle> bundle = LoadBundle(flags.String("model_dir"));
   if (!bundle.ok()) return bundle.status();
+  if (logit_bias == "none") {
+    for (Encoder& member : bundle->members) member->SetLogitBias({});
+  }
   const int64_t max_tokens =
       *max_tokens_flag > 0 ? *max_tokens_flag : bundle->config.max_tokens;
 
   const train::LabelSet labels = train::MakeLabelSet(bundle->labels);
   absl::StatusOr<train::LabelledCorpus> corpus =
-      train::LoadLabelledCorpus(flags.String("data"), labels);
+      train::LoadLabelledCorpus(flags.String("data"), labels, *label_level);
   if (!corpus.ok()) return corpus.status();
   const std::vector<train::Document>& documents = corpus->documents;
   const train::Split& split = corpus->split;
@@ -139,6 +157,7 @@ absl::Status Run(const CommandLine& flags) {
     out["model_version"] = bundle->config.version;
     out["data"] = flags.String("data");
     out["split"] = which;
+    out["logit_bias"] = logit_bias;
     out["documents_outside_label_set"] = corpus->outside_label_set;
     out["max_tokens"] = max_tokens;
     std::printf("%s\n", out.dump(2).c_str());

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -32,13 +33,22 @@ using cli::ProgressLine;
 
 const std::vector<FlagSpec> kFlags = {
     {"data", "",
-     "training data: fulltext:TAR_GZ,LABELS_TSV | abstracts:TSV_GZ | "
-     "jsonl:PATH"},
+     "labelled data: SOURCE[@WEIGHT][;SOURCE[@WEIGHT]...], each SOURCE "
+     "fulltext:TAR_GZ,LABELS_TSV | abstracts:TSV_GZ[,TSV_GZ...] | jsonl:PATH. "
+     "The first is split into train, validation and test; later ones only "
+     "train (minus ids of the first). WEIGHT: draws of each document per "
+     "epoch, in expectation (default 1)"},
+    {"label_level", "as_read",
+     "as_read, or archive: every label mapped to its arXiv archive "
+     "(math.AC -> math)"},
+    {"prior_correction", "none",
+     "none, or first_source: store a logit bias that calibrates scores for "
+     "the class prior of the first source's training split"},
     {"output", "", "bundle directory to write"},
     {"pretrain_data", "",
      "extra unlabelled text for the tokenizer and masked-token pre-training "
-     "(same forms as "
-     "--data); documents whose id is in --data are left out"},
+     "(sources as in --data, without weights); documents whose id is in "
+     "--data are left out"},
     {"pretrain_epochs", "0",
      "masked-token pre-training epochs over the training split and "
      "--pretrain_data before classification (0: none)"},
@@ -63,6 +73,13 @@ const std::vector<FlagSpec> kFlags = {
     {"random_features", "128", "random features per head"},
     {"dropout", "0.1", "dropout"},
     {"pooling", "mean", "mean, attention or mean_max"},
+    {"ngram_buckets", "0",
+     "hashed token-pair buckets of a bag-of-n-grams branch beside the "
+     "encoder (0: no branch)"},
+    {"ngram_dim", "64", "width of the n-gram branch"},
+    {"encoder_branch", "true",
+     "false: the n-gram branch alone, no encoder (a measurement of what the "
+     "encoder adds)"},
     {"max_tokens", "131072", "token limit stored in the bundle"},
     {"epochs", "10", "training epochs"},
     {"batch_size", "8", "documents per step"},
@@ -85,8 +102,56 @@ const std::vector<FlagSpec> kFlags = {
     {"resume", "false", "continue from the checkpoint"},
     {"stop_after_epoch", "0",
      "stop after this epoch (0: all); --resume continues"},
+    {"group_by_length", "false",
+     "batches of training windows of similar length (less padding when "
+     "abstracts and full texts mix)"},
+    {"checkpoint_every_steps", "0",
+     "also checkpoint every this many steps within an epoch (0: at its end "
+     "only)"},
     {"help", "false", "show this help"},
 };
+
+// The tokenizer of the run: trained on the training split and the extra
+// texts, and kept beside the checkpoint, so that a resumed run reads the
+// very pieces it was trained with (SentencePiece's sampling of sentences and
+// its threads need not repeat them exactly).
+absl::StatusOr<Tokenizer> TrainOrResumeTokenizer(
+    const std::vector<train::Document>& documents, const train::Split& split,
+    const std::vector<train::Document>& extra, int64_t vocab_size, int threads,
+    uint32_t seed, const std::string& checkpoint_dir, bool resume) {
+  const std::filesystem::path saved =
+      std::filesystem::path(checkpoint_dir) / "tokenizer.model";
+  if (resume && std::filesystem::exists(saved)) {
+    return Tokenizer::FromFile(saved.string());
+  }
+  TokenizerTrainingOptions options;
+  options.vocab_size = vocab_size;
+  options.num_threads = threads;
+  options.seed = seed;
+  size_t next = 0;
+  absl::StatusOr<Tokenizer> tokenizer =
+      TrainTokenizer(options, [&](std::string* text) {
+        if (next < split.train.size()) {
+          *text = documents[split.train[next++]].text;
+          return true;
+        }
+        if (next - split.train.size() < extra.size()) {
+          *text = extra[next++ - split.train.size()].text;
+          return true;
+        }
+        return false;
+      });
+  if (!tokenizer.ok() || checkpoint_dir.empty()) return tokenizer;
+  std::error_code error;
+  std::filesystem::create_directories(checkpoint_dir, error);
+  std::ofstream out(saved, std::ios::binary);
+  out << tokenizer->model_proto();
+  if (error || !out.flush()) {
+    return absl::InternalError(
+        absl::StrCat("cannot write '", saved.string(), "'"));
+  }
+  return tokenizer;
+}
 
 absl::Status Run(const CommandLine& flags) {
   const std::string output = flags.String("output");
@@ -125,7 +190,10 @@ absl::Status Run(const CommandLine& flags) {
                            "pretrain_epochs",
                            "pretrain_window",
                            "pretrain_batch_size",
-                           "pretrain_learning_rate"}) {
+                           "pretrain_learning_rate",
+                           "ngram_buckets",
+                           "ngram_dim",
+                           "checkpoint_every_steps"}) {
     absl::StatusOr<double> value = flags.Double(name);
     if (!value.ok()) return value.status();
     number[name] = *value;
@@ -133,6 +201,10 @@ absl::Status Run(const CommandLine& flags) {
   absl::StatusOr<train::ClassWeighting> class_weighting =
       train::ParseClassWeighting(flags.String("class_weighting"));
   absl::StatusOr<bool> resume = flags.Bool("resume");
+  absl::StatusOr<bool> group_by_length = flags.Bool("group_by_length");
+  if (!group_by_length.ok()) return group_by_length.status();
+  absl::StatusOr<bool> encoder_branch = flags.Bool("encoder_branch");
+  if (!encoder_branch.ok()) return encoder_branch.status();
   if (!class_weighting.ok()) return class_weighting.status();
   if (!resume.ok()) return resume.status();
   const int threads = SetTorchThreads(static_cast<int64_t>(number["threads"]));
@@ -150,19 +222,33 @@ absl::Status Run(const CommandLine& flags) {
   if (!pooling.ok()) return pooling.status();
   config.pooling = *pooling;
 
-  progress.Print(absl::StrCat("reading ", flags.String("data")));
-  absl::StatusOr<std::vector<train::Document>> all =
-      train::LoadDocuments(flags.String("data"));
-  if (!all.ok()) return all.status();
-  const train::LabelSet labels =
-      train::ChooseLabels(*all, flags.String("labels"),
-                          static_cast<int64_t>(number["min_label_docs"]));
-  if (labels.names.empty()) {
-    return absl::InvalidArgumentError("no label has enough documents");
+  absl::StatusOr<std::vector<train::DataSource>> sources =
+      train::ParseDataSources(flags.String("data"));
+  if (!sources.ok()) return sources.status();
+  absl::StatusOr<train::LabelLevel> label_level =
+      train::ParseLabelLevel(flags.String("label_level"));
+  if (!label_level.ok()) return label_level.status();
+  const std::string& prior_correction = flags.String("prior_correction");
+  if (prior_correction != "none" && prior_correction != "first_source") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--prior_correction must be none or first_source, got '",
+                     prior_correction, "'"));
   }
-  const std::vector<train::Document> documents =
-      train::KeepLabelled(*std::move(all), labels);
-  const train::Split split = train::SplitByHash(documents);
+  progress.Print(absl::StrCat("reading ", flags.String("data")));
+  absl::StatusOr<train::TrainingCorpus> corpus =
+      train::LoadTrainingCorpus(*sources, *label_level, flags.String("labels"),
+                                static_cast<int64_t>(number["min_label_docs"]));
+  if (!corpus.ok()) return corpus.status();
+  const std::vector<train::Document>& documents = corpus->documents;
+  const train::LabelSet& labels = corpus->labels;
+  const train::Split& split = corpus->split;
+  for (const train::TrainingCorpus::Source& source : corpus->sources) {
+    progress.Print(absl::StrFormat(
+        "%s (weight %g): %d documents, %d kept, %d left out as ids of the "
+        "first source",
+        source.spec, source.weight, source.read, source.kept,
+        source.shared_ids));
+  }
   progress.Print(absl::StrFormat(
       "%d documents in %d classes: %d train, %d validation, %d test",
       documents.size(), labels.names.size(), split.train.size(),
@@ -170,43 +256,44 @@ absl::Status Run(const CommandLine& flags) {
 
   std::vector<train::Document> extra;
   if (!flags.String("pretrain_data").empty()) {
-    progress.Print(absl::StrCat("reading ", flags.String("pretrain_data")));
-    absl::StatusOr<std::vector<train::Document>> read =
-        train::LoadDocuments(flags.String("pretrain_data"));
-    if (!read.ok()) return read.status();
+    absl::StatusOr<std::vector<train::DataSource>> pretrain_sources =
+        train::ParseDataSources(flags.String("pretrain_data"));
+    if (!pretrain_sources.ok()) return pretrain_sources.status();
     // Nothing of a validation or test document may reach training, not even
     // its abstract without the label.
     std::set<std::string> main_ids;
     for (const train::Document& document : documents) {
       main_ids.insert(document.id);
     }
-    for (train::Document& document : *read) {
-      if (main_ids.count(document.id) == 0) {
-        extra.push_back(std::move(document));
+    for (const train::DataSource& source : *pretrain_sources) {
+      if (source.weight != 1.0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--pretrain_data '", source.spec,
+                         "': weights apply to --data only"));
       }
+      progress.Print(absl::StrCat("reading ", source.spec));
+      absl::StatusOr<std::vector<train::Document>> read =
+          train::LoadDocuments(source.spec);
+      if (!read.ok()) return read.status();
+      size_t kept = 0;
+      for (train::Document& document : *read) {
+        if (main_ids.insert(document.id).second) {
+          extra.push_back(std::move(document));
+          ++kept;
+        }
+      }
+      progress.Print(
+          absl::StrFormat("%d extra documents (%d ids already read left out)",
+                          kept, read->size() - kept));
     }
-    progress.Print(
-        absl::StrFormat("%d extra documents (%d shared ids left out)",
-                        extra.size(), read->size() - extra.size()));
   }
 
-  TokenizerTrainingOptions tokenizer_options;
-  tokenizer_options.vocab_size = static_cast<int64_t>(number["vocab_size"]);
-  tokenizer_options.num_threads = threads;
-  tokenizer_options.seed = static_cast<uint32_t>(number["seed"]);
-  size_t next = 0;
-  absl::StatusOr<Tokenizer> tokenizer =
-      TrainTokenizer(tokenizer_options, [&](std::string* text) {
-        if (next < split.train.size()) {
-          *text = documents[split.train[next++]].text;
-          return true;
-        }
-        if (next - split.train.size() < extra.size()) {
-          *text = extra[next++ - split.train.size()].text;
-          return true;
-        }
-        return false;
-      });
+  const std::string checkpoint_dir = flags.Has("checkpoint_dir")
+                                         ? flags.String("checkpoint_dir")
+                                         : output + ".checkpoint";
+  absl::StatusOr<Tokenizer> tokenizer = TrainOrResumeTokenizer(
+      documents, split, extra, static_cast<int64_t>(number["vocab_size"]),
+      threads, static_cast<uint32_t>(number["seed"]), checkpoint_dir, *resume);
   if (!tokenizer.ok()) return tokenizer.status();
   progress.Print(
       absl::StrCat("tokenizer: ", tokenizer->vocab_size(), " pieces"));
@@ -221,6 +308,9 @@ absl::Status Run(const CommandLine& flags) {
   for (const auto* set : {&train_set, &validation_set, &test_set}) {
     if (!set->ok()) return set->status();
   }
+  for (size_t i = 0; i < split.train.size(); ++i) {
+    (*train_set)[i].sampling_weight = corpus->sampling_weights[split.train[i]];
+  }
 
   config.name = flags.String("name");
   config.version = flags.String("version");
@@ -234,6 +324,26 @@ absl::Status Run(const CommandLine& flags) {
   config.dropout = number["dropout"];
   config.max_tokens = static_cast<int64_t>(number["max_tokens"]);
   config.num_labels = static_cast<int64_t>(labels.names.size());
+  config.ngram_buckets = static_cast<int64_t>(number["ngram_buckets"]);
+  config.ngram_dim = static_cast<int64_t>(number["ngram_dim"]);
+  config.encoder_branch = *encoder_branch;
+  if (!config.encoder_branch && number["pretrain_epochs"] > 0) {
+    return absl::InvalidArgumentError(
+        "--pretrain_epochs needs the encoder (--encoder_branch true)");
+  }
+  if (prior_correction == "first_source") {
+    // The first source's documents come first in the corpus, so its training
+    // examples are those whose index is below its count.
+    std::vector<train::Example> reference;
+    for (size_t i = 0; i < split.train.size(); ++i) {
+      if (split.train[i] < corpus->sources.front().kept) {
+        reference.push_back((*train_set)[i]);
+      }
+    }
+    config.logit_bias = train::PriorCorrection(
+        *train_set, reference, static_cast<int64_t>(labels.names.size()),
+        *class_weighting);
+  }
   if (absl::Status valid = ValidateModelConfig(config); !valid.ok()) {
     return valid;
   }
@@ -251,11 +361,12 @@ absl::Status Run(const CommandLine& flags) {
   options.label_smoothing = number["label_smoothing"];
   options.token_dropout = number["token_dropout"];
   options.seed = static_cast<uint64_t>(number["seed"]);
-  options.checkpoint_dir = flags.Has("checkpoint_dir")
-                               ? flags.String("checkpoint_dir")
-                               : output + ".checkpoint";
+  options.checkpoint_dir = checkpoint_dir;
   options.resume = *resume;
   options.stop_after_epoch = static_cast<int>(number["stop_after_epoch"]);
+  options.group_by_length = *group_by_length;
+  options.checkpoint_every_steps =
+      static_cast<int64_t>(number["checkpoint_every_steps"]);
   if (options.epochs < 1 || options.batch_size < 1 ||
       options.window_tokens < 1) {
     return absl::InvalidArgumentError(
@@ -327,6 +438,8 @@ absl::Status Run(const CommandLine& flags) {
   nlohmann::json eval = {
       {"command", flags.invocation()},
       {"data", flags.String("data")},
+      {"sources", train::SourcesToJson(*corpus)},
+      {"label_level", flags.String("label_level")},
       {"training_seconds",
        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
            .count()},
@@ -351,6 +464,22 @@ absl::Status Run(const CommandLine& flags) {
     if (!report.ok()) return report.status();
     progress.Print(absl::StrCat(name, ":\n", train::FormatReport(*report)));
     eval[name] = train::ReportToJson(*report);
+  }
+  if (!config.logit_bias.empty()) {
+    // The same model without its correction: what the bias changes, ECE
+    // included.
+    nlohmann::json uncorrected = {{"logit_bias", config.logit_bias}};
+    encoder->SetLogitBias({});
+    for (const auto& [name, set] : {std::pair{"validation", &*validation_set},
+                                    std::pair{"test", &*test_set}}) {
+      if (set->empty()) continue;
+      absl::StatusOr<train::EvaluationReport> report = train::EvaluateExamples(
+          {encoder}, *set, labels.names, options.eval_max_tokens);
+      if (!report.ok()) return report.status();
+      uncorrected[name] = train::ReportToJson(*report);
+    }
+    encoder->SetLogitBias(config.logit_bias);
+    eval["without_prior_correction"] = uncorrected;
   }
 
   ModelBundle bundle{config,

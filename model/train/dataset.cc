@@ -88,16 +88,21 @@ absl::StatusOr<std::vector<Document>> ReadFullTextCorpus(
     const std::string& tar_gz, const std::string& labels_tsv) {
   absl::StatusOr<DelimitedReader> reader = DelimitedReader::Open(labels_tsv);
   if (!reader.ok()) return reader.status();
-  absl::StatusOr<std::vector<size_t>> columns = Columns(
-      *reader, {"arxiv_id", "path", "included", "categories", "archive"});
+  absl::StatusOr<std::vector<size_t>> columns =
+      Columns(*reader, {"arxiv_id", "path", "included", "categories", "archive",
+                        "label_source"});
   if (!columns.ok()) return columns.status();
   const size_t id_column = (*columns)[0], path_column = (*columns)[1],
                included_column = (*columns)[2],
                categories_column = (*columns)[3],
-               archive_column = (*columns)[4];
+               archive_column = (*columns)[4],
+               label_source_column = (*columns)[5];
 
-  std::vector<Document> documents;
+  // Every row of the index, whichever tar holds its text; the tar decides
+  // which of them this corpus is.
+  std::vector<Document> rows;
   std::vector<std::string> paths;
+  std::vector<bool> included;
   absl::flat_hash_map<std::string, size_t> index_of_path;
   absl::flat_hash_set<std::string> ids;
   std::vector<std::string> record;
@@ -105,38 +110,45 @@ absl::StatusOr<std::vector<Document>> ReadFullTextCorpus(
     absl::StatusOr<bool> more = reader->Next(&record);
     if (!more.ok()) return more.status();
     if (!*more) break;
-    const std::string& included = record[included_column];
-    if (included == "0") continue;
-    if (included != "1") {
-      return absl::InvalidArgumentError(absl::StrCat(
-          reader->Location(), ": included is '", included, "', not 0 or 1"));
+    const std::string& included_value = record[included_column];
+    if (included_value != "0" && included_value != "1") {
+      return absl::InvalidArgumentError(
+          absl::StrCat(reader->Location(), ": included is '", included_value,
+                       "', not 0 or 1"));
     }
     Document document;
     document.id = record[id_column];
     const std::string& archive = record[archive_column];
     const std::string& path = record[path_column];
-    if (document.id.empty() || archive.empty() || path.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          reader->Location(), ": arxiv_id, path or archive is empty"));
+    const std::string& label_source = record[label_source_column];
+    const bool labelled = label_source != "none";
+    if (document.id.empty() || path.empty() || (labelled && archive.empty())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(reader->Location(),
+                       ": arxiv_id, path or (for a labelled row) archive is "
+                       "empty"));
     }
     if (!ids.insert(document.id).second) {
       return absl::InvalidArgumentError(absl::StrCat(
           reader->Location(), ": arxiv_id '", document.id, "' repeated"));
     }
-    if (!index_of_path.emplace(path, documents.size()).second) {
+    if (!index_of_path.emplace(path, rows.size()).second) {
       return absl::InvalidArgumentError(
           absl::StrCat(reader->Location(), ": path '", path, "' repeated"));
     }
-    document.labels.push_back(archive);
-    for (const absl::string_view category :
-         SplitCategories(record[categories_column])) {
-      AppendUnique(ArchiveOfCategory(category), document.labels);
+    if (labelled) {
+      document.labels.push_back(archive);
+      for (const absl::string_view category :
+           SplitCategories(record[categories_column])) {
+        AppendUnique(ArchiveOfCategory(category), document.labels);
+      }
     }
-    documents.push_back(std::move(document));
+    rows.push_back(std::move(document));
     paths.push_back(path);
+    included.push_back(included_value == "1");
   }
 
-  std::vector<bool> found(documents.size(), false);
+  std::vector<bool> found(rows.size(), false);
   absl::Status status = ForEachTarGzFile(
       tar_gz,
       [&](absl::string_view name, std::string contents) -> absl::Status {
@@ -151,16 +163,30 @@ absl::StatusOr<std::vector<Document>> ReadFullTextCorpus(
           return utf8;
         }
         found[it->second] = true;
-        documents[it->second].text = std::move(contents);
+        rows[it->second].text = std::move(contents);
         return absl::OkStatus();
       });
   if (!status.ok()) return status;
-  for (size_t i = 0; i < documents.size(); ++i) {
-    if (!found[i]) {
+  // Part A's tar holds exactly the included rows: when it holds any of them,
+  // a missing one means a damaged or wrong archive.
+  const bool holds_included = [&] {
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (found[i] && included[i]) return true;
+    }
+    return false;
+  }();
+  std::vector<Document> documents;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (holds_included && included[i] && !found[i]) {
       return absl::NotFoundError(absl::StrCat(tar_gz, ": has no file '",
                                               paths[i], "', which ", labels_tsv,
                                               " lists with included=1"));
     }
+    if (found[i]) documents.push_back(std::move(rows[i]));
+  }
+  if (documents.empty()) {
+    return absl::NotFoundError(absl::StrCat(
+        tar_gz, ": holds none of the files ", labels_tsv, " lists"));
   }
   return documents;
 }

@@ -10,21 +10,25 @@
 
 namespace wersa::train {
 
-// One labelled document. `labels` is never empty: labels[0] is the primary
-// label (the class of single-label training), the rest are the other labels
-// (for multi-label training), without duplicates.
+// One document. labels[0] is the primary label (the class of single-label
+// training), the rest are the other labels (for multi-label training),
+// without duplicates. `labels` is empty only for text without labels (part
+// A3 of the arXiv data), which serves pre-training and the tokenizer.
 struct Document {
   std::string id;
   std::string text;
   std::vector<std::string> labels;
 };
 
-// Part A of the arXiv data (shared/data/arxiv/README.md): the rows of
-// `labels_tsv` with included=1, in file order, each with the text of its
-// `path` in the tar.gz. id = `arxiv_id`; labels[0] = `archive`, then the
-// archive (ArchiveOfCategory) of every entry of `categories`. An included row
-// whose file is missing from the archive, a duplicate id or path, and text
-// that is not UTF-8 are errors.
+// Full texts of the arXiv data (shared/data/arxiv/README.md): the rows of
+// `labels_tsv` whose `path` is in `tar_gz`, in file order, each with that
+// file's text. So part A's tar gives its included=1 rows, A2's and A3's tars
+// theirs. id = `arxiv_id`; labels[0] = `archive`, then the archive
+// (ArchiveOfCategory) of every entry of `categories`; a row whose
+// label_source is "none" has no labels. When the tar holds any included=1
+// row, every included=1 row must be in it (part A whole). A tar holding no
+// listed file, a duplicate id or path, and text that is not UTF-8 are
+// errors.
 absl::StatusOr<std::vector<Document>> ReadFullTextCorpus(
     const std::string& tar_gz, const std::string& labels_tsv);
 

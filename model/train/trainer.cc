@@ -1,5 +1,6 @@
 #include "model/train/trainer.h"
 
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -10,7 +11,10 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <optional>
 #include <random>
+#include <sstream>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -28,6 +32,7 @@ constexpr char kModelCheckpoint[] = "model.pt";
 constexpr char kBestCheckpoint[] = "best.pt";
 constexpr char kOptimizerCheckpoint[] = "optimizer.pt";
 constexpr char kStateCheckpoint[] = "state.json";
+constexpr char kTorchRngCheckpoint[] = "torch_rng.pt";
 
 struct Batch {
   torch::Tensor ids;
@@ -158,7 +163,11 @@ absl::StatusOr<ClassWeighting> ParseClassWeighting(absl::string_view name) {
 torch::Tensor ClassWeights(const std::vector<Example>& train,
                            int64_t num_labels, ClassWeighting weighting) {
   std::vector<double> counts(num_labels, 0.0);
-  for (const Example& example : train) counts[example.labels.front()] += 1.0;
+  double draws = 0.0;
+  for (const Example& example : train) {
+    counts[example.labels.front()] += example.sampling_weight;
+    draws += example.sampling_weight;
+  }
   torch::Tensor weights = torch::zeros({num_labels});
   double total = 0.0;
   for (int64_t c = 0; c < num_labels; ++c) {
@@ -171,7 +180,109 @@ torch::Tensor ClassWeights(const std::vector<Example>& train,
     weights[c] = w;
     total += w * counts[c];
   }
-  return weights * (static_cast<double>(train.size()) / total);
+  return weights * (draws / total);
+}
+
+std::vector<double> PriorCorrection(const std::vector<Example>& train,
+                                    const std::vector<Example>& reference,
+                                    int64_t num_labels,
+                                    ClassWeighting weighting) {
+  const torch::Tensor class_weights =
+      ClassWeights(train, num_labels, weighting);
+  std::vector<double> effective(num_labels, 0.0);
+  std::vector<double> target(num_labels, 0.5);
+  for (const Example& example : train) {
+    const int c = example.labels.front();
+    effective[c] += example.sampling_weight * class_weights[c].item<double>();
+  }
+  for (const Example& example : reference) target[example.labels.front()] += 1;
+  const double effective_total =
+      std::accumulate(effective.begin(), effective.end(), 0.0);
+  const double target_total =
+      std::accumulate(target.begin(), target.end(), 0.0);
+  std::vector<double> bias(num_labels, 0.0);
+  for (int64_t c = 0; c < num_labels; ++c) {
+    if (effective[c] <= 0) continue;
+    bias[c] = std::log(target[c] / target_total) -
+              std::log(effective[c] / effective_total);
+  }
+  return bias;
+}
+
+std::vector<size_t> EpochDraws(const std::vector<Example>& train,
+                               std::mt19937_64& rng) {
+  std::vector<size_t> draws;
+  std::map<double, std::vector<size_t>> by_fraction;
+  for (size_t i = 0; i < train.size(); ++i) {
+    const double whole = std::floor(train[i].sampling_weight);
+    draws.insert(draws.end(), static_cast<size_t>(whole), i);
+    const double fraction = train[i].sampling_weight - whole;
+    if (fraction > 0) by_fraction[fraction].push_back(i);
+  }
+  for (auto& [fraction, members] : by_fraction) {
+    std::shuffle(members.begin(), members.end(), rng);
+    const auto taken = static_cast<size_t>(
+        std::llround(fraction * static_cast<double>(members.size())));
+    draws.insert(draws.end(), members.begin(), members.begin() + taken);
+  }
+  std::shuffle(draws.begin(), draws.end(), rng);
+  return draws;
+}
+
+std::vector<size_t> GroupByLength(std::vector<size_t> draws,
+                                  const std::vector<Example>& train,
+                                  int64_t window_tokens, size_t batch_size,
+                                  std::mt19937_64& rng) {
+  constexpr size_t kBatchesPerChunk = 64;
+  const auto length = [&](size_t i) {
+    return std::min(static_cast<int64_t>(train[i].ids.size()), window_tokens);
+  };
+  const size_t chunk = batch_size * kBatchesPerChunk;
+  std::vector<std::vector<size_t>> batches;
+  std::vector<size_t> partial;
+  for (size_t begin = 0; begin < draws.size(); begin += chunk) {
+    const auto first = draws.begin() + static_cast<std::ptrdiff_t>(begin);
+    const auto last = draws.begin() + static_cast<std::ptrdiff_t>(std::min(
+                                          begin + chunk, draws.size()));
+    std::stable_sort(first, last,
+                     [&](size_t a, size_t b) { return length(a) < length(b); });
+    for (auto it = first; it < last;
+         it += static_cast<std::ptrdiff_t>(batch_size)) {
+      const auto end =
+          std::distance(it, last) > static_cast<std::ptrdiff_t>(batch_size)
+              ? it + static_cast<std::ptrdiff_t>(batch_size)
+              : last;
+      if (static_cast<size_t>(std::distance(it, end)) == batch_size) {
+        batches.emplace_back(it, end);
+      } else {
+        partial.assign(it, end);
+      }
+    }
+  }
+  std::shuffle(batches.begin(), batches.end(), rng);
+  std::vector<size_t> grouped;
+  grouped.reserve(draws.size());
+  for (const std::vector<size_t>& batch : batches) {
+    grouped.insert(grouped.end(), batch.begin(), batch.end());
+  }
+  grouped.insert(grouped.end(), partial.begin(), partial.end());
+  return grouped;
+}
+
+size_t ExpectedEpochDraws(const std::vector<Example>& train) {
+  size_t draws = 0;
+  std::map<double, size_t> by_fraction;
+  for (const Example& example : train) {
+    const double whole = std::floor(example.sampling_weight);
+    draws += static_cast<size_t>(whole);
+    const double fraction = example.sampling_weight - whole;
+    if (fraction > 0) ++by_fraction[fraction];
+  }
+  for (const auto& [fraction, members] : by_fraction) {
+    draws += static_cast<size_t>(
+        std::llround(fraction * static_cast<double>(members)));
+  }
+  return draws;
 }
 
 EvaluationInput MakeEvaluationInput(const std::vector<Encoder>& members,
@@ -291,20 +402,32 @@ absl::StatusOr<std::vector<EpochSummary>> Trainer::TrainEpochs(
       ClassWeights(train, config.num_labels, options_.class_weighting);
   const bool multi_label = config.problem_type == ProblemType::kMultiLabel;
   const auto steps_per_epoch = static_cast<int64_t>(
-      (train.size() + options_.batch_size - 1) / options_.batch_size);
+      (ExpectedEpochDraws(train) + options_.batch_size - 1) /
+      options_.batch_size);
+  if (steps_per_epoch == 0) {
+    return absl::InvalidArgumentError("an epoch draws no training example");
+  }
   const int64_t total_steps = steps_per_epoch * options_.epochs;
 
   std::vector<EpochSummary> summaries;
   Selection best;
   NamedTensors best_state;
   int first_epoch = 1;
+  // Where an interrupted epoch resumes: its first step not yet taken, and the
+  // state of both generators and of the running figures at that step.
+  struct PartialEpoch {
+    int64_t step = 0;
+    double loss_sum = 0.0;
+    int64_t tokens = 0;
+    std::string rng;
+    torch::Tensor torch_rng;
+  };
+  std::optional<PartialEpoch> partial;
   const fs::path checkpoints(options_.checkpoint_dir);
-  if (options_.resume) {
-    if (options_.checkpoint_dir.empty() ||
-        !fs::exists(checkpoints / kStateCheckpoint)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "--resume: no checkpoint in '", options_.checkpoint_dir, "'"));
-    }
+  // A run interrupted before its first checkpoint has nothing to resume
+  // from: it starts at epoch 1, as the pre-trainer does.
+  if (options_.resume && !options_.checkpoint_dir.empty() &&
+      fs::exists(checkpoints / kStateCheckpoint)) {
     try {
       torch::load(encoder_, (checkpoints / kModelCheckpoint).string());
       torch::load(optimizer, (checkpoints / kOptimizerCheckpoint).string());
@@ -314,11 +437,46 @@ absl::StatusOr<std::vector<EpochSummary>> Trainer::TrainEpochs(
       first_epoch = state.at("epoch").get<int>() + 1;
       best = Selection{state.at("best_macro_f1").get<double>(),
                        state.at("best_accuracy").get<double>()};
+      if (const auto within = state.find("within_epoch");
+          within != state.end()) {
+        PartialEpoch resumed;
+        resumed.step = within->at("step").get<int64_t>();
+        resumed.loss_sum = within->at("loss_sum").get<double>();
+        resumed.tokens = within->at("tokens").get<int64_t>();
+        resumed.rng = within->at("rng").get<std::string>();
+        torch::load(resumed.torch_rng,
+                    (checkpoints / kTorchRngCheckpoint).string());
+        partial = std::move(resumed);
+      }
     } catch (const std::exception& e) {
       return absl::DataLossError(absl::StrCat(
           "cannot resume from '", options_.checkpoint_dir, "': ", e.what()));
     }
   }
+
+  // Everything a resumed run needs; `within` (step, figures, generators)
+  // when the epoch is not finished.
+  const auto save_checkpoint = [&](int completed_epoch,
+                                   const nlohmann::json& within,
+                                   const torch::Tensor& torch_rng) {
+    fs::create_directories(checkpoints);
+    torch::save(encoder_, (checkpoints / kModelCheckpoint).string());
+    torch::save(optimizer, (checkpoints / kOptimizerCheckpoint).string());
+    SaveNamed(best_state, checkpoints / kBestCheckpoint);
+    nlohmann::json state = {{"epoch", completed_epoch},
+                            {"best_macro_f1", best.macro_f1},
+                            {"best_accuracy", best.accuracy}};
+    if (!within.is_null()) {
+      state["within_epoch"] = within;
+      torch::save(torch_rng, (checkpoints / kTorchRngCheckpoint).string());
+    }
+    // Written last and renamed into place: a checkpoint interrupted while
+    // being written leaves the previous state.json, never a torn one.
+    const fs::path temporary =
+        checkpoints / (std::string(kStateCheckpoint) + ".tmp");
+    std::ofstream(temporary) << state.dump(2) << "\n";
+    fs::rename(temporary, checkpoints / kStateCheckpoint);
+  };
 
   const auto run_start = Clock::now();
   int64_t steps_done_this_run = 0;
@@ -333,14 +491,29 @@ absl::StatusOr<std::vector<EpochSummary>> Trainer::TrainEpochs(
     std::mt19937_64 rng(options_.seed * 1000003ULL +
                         static_cast<uint64_t>(epoch));
     torch::manual_seed(options_.seed * 7919ULL + static_cast<uint64_t>(epoch));
-    std::vector<size_t> order(train.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::shuffle(order.begin(), order.end(), rng);
+    std::vector<size_t> order = EpochDraws(train, rng);
+    if (options_.group_by_length) {
+      order = GroupByLength(std::move(order), train, options_.window_tokens,
+                            static_cast<size_t>(options_.batch_size), rng);
+    }
 
     encoder_->train();
     double loss_sum = 0.0;
     int64_t tokens = 0;
-    for (int64_t step = 0; step < steps_per_epoch; ++step) {
+    int64_t first_step = 0;
+    int64_t tokens_before_this_run = 0;
+    if (partial.has_value()) {
+      first_step = partial->step;
+      loss_sum = partial->loss_sum;
+      tokens = partial->tokens;
+      tokens_before_this_run = tokens;
+      std::istringstream(partial->rng) >> rng;
+      // A copy of the handle shares the generator itself.
+      at::Generator generator = at::detail::getDefaultCPUGenerator();
+      generator.set_state(partial->torch_rng);
+      partial.reset();
+    }
+    for (int64_t step = first_step; step < steps_per_epoch; ++step) {
       const size_t from = static_cast<size_t>(step * options_.batch_size);
       const size_t to = std::min(order.size(), from + options_.batch_size);
       const std::vector<size_t> indices(order.begin() + from,
@@ -383,9 +556,27 @@ absl::StatusOr<std::vector<EpochSummary>> Trainer::TrainEpochs(
         on_progress(
             Progress{epoch, options_.epochs, step + 1, steps_per_epoch,
                      loss_sum / static_cast<double>(step + 1),
-                     static_cast<double>(tokens) / std::max(elapsed, 1e-9),
+                     static_cast<double>(tokens - tokens_before_this_run) /
+                         std::max(elapsed, 1e-9),
                      run_elapsed / static_cast<double>(steps_done_this_run) *
                          static_cast<double>(remaining)});
+      }
+      if (!options_.checkpoint_dir.empty() &&
+          options_.checkpoint_every_steps > 0 && step + 1 < steps_per_epoch &&
+          (step + 1) % options_.checkpoint_every_steps == 0) {
+        std::ostringstream rng_state;
+        rng_state << rng;
+        try {
+          save_checkpoint(epoch - 1,
+                          {{"step", step + 1},
+                           {"loss_sum", loss_sum},
+                           {"tokens", tokens},
+                           {"rng", rng_state.str()}},
+                          at::detail::getDefaultCPUGenerator().get_state());
+        } catch (const std::exception& e) {
+          return absl::InternalError(
+              absl::StrCat("writing the checkpoint: ", e.what()));
+        }
       }
     }
 
@@ -410,14 +601,7 @@ absl::StatusOr<std::vector<EpochSummary>> Trainer::TrainEpochs(
 
     if (!options_.checkpoint_dir.empty()) {
       try {
-        fs::create_directories(checkpoints);
-        torch::save(encoder_, (checkpoints / kModelCheckpoint).string());
-        torch::save(optimizer, (checkpoints / kOptimizerCheckpoint).string());
-        SaveNamed(best_state, checkpoints / kBestCheckpoint);
-        const nlohmann::json state = {{"epoch", epoch},
-                                      {"best_macro_f1", best.macro_f1},
-                                      {"best_accuracy", best.accuracy}};
-        std::ofstream(checkpoints / kStateCheckpoint) << state.dump(2) << "\n";
+        save_checkpoint(epoch, nullptr, torch::Tensor());
       } catch (const std::exception& e) {
         return absl::InternalError(
             absl::StrCat("writing the checkpoint: ", e.what()));

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -16,10 +17,12 @@
 namespace wersa::train {
 
 // A tokenized document and the indices of its labels (exactly one for
-// single-label problems).
+// single-label problems). sampling_weight: how many times an epoch draws it,
+// in expectation (its data source's weight; > 0).
 struct Example {
   std::vector<int32_t> ids;
   std::vector<int> labels;
+  double sampling_weight = 1.0;
 };
 
 // How much a class's examples weigh in the single-label loss.
@@ -52,16 +55,55 @@ struct TrainerOptions {
   uint64_t seed = 1;
   // Where the per-epoch checkpoint lives; empty: no checkpoints.
   std::string checkpoint_dir;
+  // Continue from the checkpoint in checkpoint_dir when there is one.
   bool resume = false;
   // Stop after this epoch (0: run all epochs). With a checkpoint, --resume
   // later continues exactly as an uninterrupted run: a long training run can
   // be done in slices.
   int stop_after_epoch = 0;
+  // Also checkpoint every this many steps within an epoch (0: only at its
+  // end), so that an interrupted epoch resumes where it stopped.
+  int64_t checkpoint_every_steps = 0;
+  // Batches of draws of similar length (GroupByLength), so that a batch of
+  // abstracts is not padded to a full text's window.
+  bool group_by_length = false;
 };
 
+// The logit bias (ModelConfig::logit_bias) that turns a model trained on
+// `train` under `weighting` into one calibrated for the class prior of
+// `reference` (the first data source's training split): for each class,
+// log(reference prior) - log(effective training prior), where the effective
+// prior counts each example by its sampling_weight times its class's loss
+// weight (ClassWeights). The reference counts get 0.5 added, so that a class
+// it lacks gets a large negative bias, not an infinite one. A class without
+// training examples gets 0.
+std::vector<double> PriorCorrection(const std::vector<Example>& train,
+                                    const std::vector<Example>& reference,
+                                    int64_t num_labels,
+                                    ClassWeighting weighting);
+
+// The examples one epoch draws, in order: example i floor(w_i) times, plus
+// once more for a random round(f * n) of the n examples that share a weight
+// with fractional part f, all shuffled. Its size is the same every epoch
+// (EpochDraws(...).size() == ExpectedEpochDraws(train)).
+std::vector<size_t> EpochDraws(const std::vector<Example>& train,
+                               std::mt19937_64& rng);
+size_t ExpectedEpochDraws(const std::vector<Example>& train);
+
+// `draws` reordered so that each run of batch_size consecutive entries is a
+// batch of similar training lengths (min(tokens, window_tokens)): every
+// chunk of 64 batches in draw order is sorted by length and cut into
+// batches, and the full batches are shuffled; a last, partial batch stays
+// last. The batches hold the same draws as before.
+std::vector<size_t> GroupByLength(std::vector<size_t> draws,
+                                  const std::vector<Example>& train,
+                                  int64_t window_tokens, size_t batch_size,
+                                  std::mt19937_64& rng);
+
 // Per-class loss weights of a single-label training set, normalised to mean 1
-// over its examples so that the loss scale does not depend on the weighting.
-// A class without training examples weighs 0.
+// over the draws of an epoch so that the loss scale does not depend on the
+// weighting. Class frequencies count each example by its sampling_weight. A
+// class without training examples weighs 0.
 torch::Tensor ClassWeights(const std::vector<Example>& train,
                            int64_t num_labels, ClassWeighting weighting);
 

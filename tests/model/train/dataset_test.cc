@@ -11,6 +11,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -439,6 +440,58 @@ TEST(ReadFullTextCorpusTest, BadIncludedValueNamesTheRecord) {
                     HasSubstr("'yes'")));
 }
 
+// Parts A2 and A3: texts of rows with included=0, in a tar of their own,
+// labelled by their id's archive (id_prefix) or not at all (none).
+TEST(ReadFullTextCorpusTest, ReadsTheRowsItsTarHoldsWhateverTheirSource) {
+  const std::string dir = TestDirectory();
+  const FullTextFixture part_a = WriteFullTextFixture(dir);
+  const fs::path texts = fs::path(dir) / "more" / "groundtruth" / "0001";
+  WriteFile(texts / "astro-ph0001005.body.txt", "Stars\n\nThey shine.\n");
+  WriteFile(texts / "0001.00006.body.txt", "Unknown\n\nNo metadata.\n");
+  const std::string more = dir + "/more.tar.gz";
+  ASSERT_TRUE(Shell(absl::StrCat("tar -czf ", Quoted(more), " -C ",
+                                 Quoted(dir + "/more"), " groundtruth")));
+  std::string rows;
+  for (const auto& [doc_id, arxiv_id, source, archive] :
+       {std::tuple{"astro-ph0001005", "astro-ph/0001005", "id_prefix",
+                   "astro-ph"},
+        std::tuple{"0001.00006", "0001.00006", "none", ""}}) {
+    absl::StrAppend(&rows, doc_id, "\t", arxiv_id, "\t0001\tgroundtruth/0001/",
+                    doc_id, ".body.txt\t0\t", source, "\t\t\t", archive,
+                    "\t3\t20\t0123456789abcdef0123456789abcdef01234567\n");
+  }
+  std::ofstream(part_a.labels_tsv, std::ios::app) << rows;
+
+  absl::StatusOr<std::vector<Document>> documents =
+      ReadFullTextCorpus(more, part_a.labels_tsv);
+  ASSERT_TRUE(documents.ok()) << documents.status();
+  ASSERT_THAT(*documents, SizeIs(2));
+  EXPECT_EQ((*documents)[0].id, "astro-ph/0001005");
+  EXPECT_EQ((*documents)[0].text, "Stars\n\nThey shine.\n");
+  EXPECT_THAT((*documents)[0].labels, ElementsAre("astro-ph"));
+  EXPECT_EQ((*documents)[1].id, "0001.00006");
+  EXPECT_THAT((*documents)[1].labels, IsEmpty());
+  // Part A's tar still reads its three included rows, and nothing else.
+  absl::StatusOr<std::vector<Document>> part_a_documents =
+      ReadFullTextCorpus(part_a.tar_gz, part_a.labels_tsv);
+  ASSERT_TRUE(part_a_documents.ok()) << part_a_documents.status();
+  EXPECT_THAT(*part_a_documents, SizeIs(3));
+}
+
+TEST(ReadFullTextCorpusTest, TarHoldingNoListedFileIsNotFound) {
+  const std::string dir = TestDirectory();
+  const FullTextFixture fixture = WriteFullTextFixture(dir);
+  WriteFile(fs::path(dir) / "other" / "x.txt", "x\n");
+  const std::string other = dir + "/other.tar.gz";
+  ASSERT_TRUE(Shell(absl::StrCat("tar -czf ", Quoted(other), " -C ",
+                                 Quoted(dir + "/other"), " x.txt")));
+  absl::StatusOr<std::vector<Document>> documents =
+      ReadFullTextCorpus(other, fixture.labels_tsv);
+  EXPECT_EQ(documents.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(documents.status().message(),
+              HasSubstr("holds none of the files"));
+}
+
 // ---------------------------------------------------------------- part B
 
 TEST(ReadAbstractsTest, ReadsTitleAbstractAndCategories) {
@@ -722,14 +775,81 @@ TEST(RealArxivDataTest, ReadsPartB) {
   absl::StatusOr<std::vector<Document>> documents = ReadAbstracts(absl::StrCat(
       root, "/abstracts/geiger_arxiv_archive_wersa8_primary.tsv.gz"));
   ASSERT_TRUE(documents.ok()) << documents.status();
-  EXPECT_THAT(*documents, SizeIs(47801));
+  // The corrected part B (canonical ids; data README, 2026-12-06).
+  EXPECT_THAT(*documents, SizeIs(47790));
   std::map<std::string, int> counts;
   for (const Document& document : *documents) ++counts[document.labels[0]];
   EXPECT_THAT(counts,
               ElementsAre(Pair("cs.CE", 1767), Pair("cs.DS", 8035),
-                          Pair("cs.NE", 3294), Pair("cs.PL", 2882),
-                          Pair("cs.SY", 6216), Pair("math.AC", 5930),
-                          Pair("math.GR", 9799), Pair("math.ST", 9878)));
+                          Pair("cs.NE", 3294), Pair("cs.PL", 2881),
+                          Pair("cs.SY", 6216), Pair("math.AC", 5926),
+                          Pair("math.GR", 9796), Pair("math.ST", 9875)));
+}
+
+// The real parts A2 and A3 (their rows in labels.tsv, found by path) and
+// part D's two halves, under the same condition.
+TEST(RealArxivDataTest, ReadsPartsA2A3AndD) {
+  const char* root = std::getenv("WERSA_ARXIV_DATA");
+  if (root == nullptr || *root == '\0') {
+    GTEST_SKIP() << "WERSA_ARXIV_DATA is not set to the arxiv data folder";
+  }
+  const std::string fulltext = absl::StrCat(root, "/fulltext/");
+  absl::StatusOr<std::vector<Document>> a2 =
+      ReadFullTextCorpus(fulltext + "korzen_groundtruth_archive_from_id.tar.gz",
+                         fulltext + "labels.tsv");
+  ASSERT_TRUE(a2.ok()) << a2.status();
+  ASSERT_THAT(*a2, SizeIs(3312));
+  std::map<std::string, int> a2_counts;
+  for (const Document& document : *a2) {
+    ASSERT_THAT(document.labels, SizeIs(1)) << document.id;
+    ++a2_counts[document.labels[0]];
+  }
+  // The data README's counts of the 11 archives and of the rest.
+  for (const auto& [archive, count] :
+       std::map<std::string, int>{{"astro-ph", 822},
+                                  {"cond-mat", 403},
+                                  {"quant-ph", 266},
+                                  {"math", 249},
+                                  {"math-ph", 52},
+                                  {"cs", 10},
+                                  {"physics", 7},
+                                  {"hep-ph", 599},
+                                  {"hep-th", 417},
+                                  {"gr-qc", 237}}) {
+    EXPECT_EQ(a2_counts[archive], count) << archive;
+  }
+
+  absl::StatusOr<std::vector<Document>> a3 =
+      ReadFullTextCorpus(fulltext + "korzen_groundtruth_unlabelled.tar.gz",
+                         fulltext + "labels.tsv");
+  ASSERT_TRUE(a3.ok()) << a3.status();
+  EXPECT_THAT(*a3, SizeIs(4638));
+  for (const Document& document : *a3) {
+    EXPECT_THAT(document.labels, IsEmpty()) << document.id;
+    EXPECT_FALSE(document.text.empty()) << document.id;
+  }
+
+  const std::string d = absl::StrCat(root, "/abstracts11/abstracts11.part");
+  std::map<std::string, int> d_counts;
+  size_t d_documents = 0;
+  for (const char* half : {"1", "2"}) {
+    absl::StatusOr<std::vector<Document>> read =
+        ReadAbstracts(absl::StrCat(d, half, ".tsv.gz"));
+    ASSERT_TRUE(read.ok()) << read.status();
+    d_documents += read->size();
+    for (const Document& document : *read) {
+      ++d_counts[ArchiveOfCategory(document.labels[0])];
+    }
+  }
+  EXPECT_EQ(d_documents, 165305u);
+  // The README's "kept" column: every primary category maps to its archive.
+  EXPECT_THAT(
+      d_counts,
+      ElementsAre(Pair("astro-ph", 6214), Pair("cond-mat", 20000),
+                  Pair("cs", 20000), Pair("math", 20000), Pair("math-ph", 6692),
+                  Pair("nlin", 18829), Pair("physics", 20000),
+                  Pair("q-bio", 17867), Pair("q-fin", 7097),
+                  Pair("quant-ph", 8899), Pair("stat", 19707)));
 }
 
 }  // namespace

@@ -154,6 +154,87 @@ TEST(TrainToolsTest, TrainSaveReloadAndEvaluate) {
   EXPECT_THAT(table.output, HasSubstr("Confusion matrix"));
 }
 
+// Several sources in one run: the first split, a second for training only
+// (its ids shared with the first left out) drawn half of it per epoch,
+// labels mapped to archives, the n-gram branch and the prior correction,
+// all as the bundle and its eval.json record them.
+TEST(TrainToolsTest, SeveralSourcesWithWeightsPriorCorrectionAndNgrams) {
+  const std::string dir = TemporaryDirectory("sources");
+  const std::vector<std::string> texts = GeneratedDocuments(150, 3, 120, 13);
+  const char* categories[] = {"math.AC", "cs.DS", "q-bio.GN"};
+  const char* other_categories[] = {"math.GR", "cs.PL", "q-bio.PE"};
+  {
+    std::ofstream first(dir + "/first.jsonl");
+    std::ofstream second(dir + "/second.jsonl");
+    for (size_t i = 0; i < texts.size(); ++i) {
+      const bool in_first = i < 90;
+      // The second source repeats ids doc-0 .. doc-9 of the first.
+      const std::string id =
+          "doc-" + std::to_string(in_first ? i : (i < 100 ? i - 90 : i));
+      const char* label =
+          in_first ? categories[i % 3] : other_categories[i % 3];
+      (in_first ? first : second)
+          << nlohmann::json{{"id", id}, {"text", texts[i]}, {"label", label}}
+                 .dump()
+          << "\n";
+    }
+  }
+  const std::string data =
+      "'jsonl:" + dir + "/first.jsonl;jsonl:" + dir + "/second.jsonl@0.5'";
+  const std::string bundle_dir = dir + "/bundle";
+  const CommandResult trained = RunCommand(
+      std::string(WERSA_TRAIN_BINARY) + " --data " + data + " --output " +
+      bundle_dir +
+      " --label_level archive --prior_correction first_source"
+      " --ngram_buckets 512 --ngram_dim 8 --group_by_length true"
+      " --vocab_size 200 --d_model 32 --num_layers 1 --num_heads 2"
+      " --ffn_dim 64 --random_features 16 --epochs 3 --batch_size 8"
+      " --window_tokens 128 --learning_rate 0.01 --threads 1 --seed 3");
+  ASSERT_EQ(trained.exit_code, 0) << trained.output;
+  EXPECT_THAT(trained.output,
+              HasSubstr("second.jsonl (weight 0.5): 60 documents, 50 kept, "
+                        "10 left out as ids of the first source"));
+  // The first source's 90 documents and the second's 50, all for training.
+  EXPECT_THAT(trained.output, HasSubstr("140 documents in 3 classes"));
+
+  absl::StatusOr<ModelBundle> bundle = LoadBundle(bundle_dir);
+  ASSERT_TRUE(bundle.ok()) << bundle.status();
+  EXPECT_THAT(bundle->labels,
+              testing::UnorderedElementsAre("math", "cs", "q-bio"));
+  EXPECT_EQ(bundle->config.ngram_buckets, 512);
+  ASSERT_EQ(bundle->config.logit_bias.size(), 3u);
+  const nlohmann::json eval = nlohmann::json::parse(*bundle->eval_json);
+  ASSERT_EQ(eval["sources"].size(), 2u);
+  EXPECT_EQ(eval["sources"][1]["weight"], 0.5);
+  EXPECT_EQ(eval["sources"][1]["shared_ids_left_out"], 10);
+  EXPECT_EQ(eval["label_level"], "archive");
+  EXPECT_EQ(eval["without_prior_correction"]["logit_bias"],
+            nlohmann::json(bundle->config.logit_bias));
+  EXPECT_TRUE(eval["without_prior_correction"].contains("validation"));
+
+  // wersa-eval reads the first source of the same list, with and without
+  // the bundle's correction.
+  const auto evaluate = [&](const std::string& logit_bias) {
+    const CommandResult result = RunCommand(
+        std::string(WERSA_EVAL_BINARY) + " --model_dir " + bundle_dir +
+        " --data " + data + " --label_level archive --split validation" +
+        " --json --threads 1 --logit_bias " + logit_bias);
+    EXPECT_EQ(result.exit_code, 0) << result.output;
+    return nlohmann::json::parse(result.output);
+  };
+  const nlohmann::json corrected = evaluate("bundle");
+  const nlohmann::json uncorrected = evaluate("none");
+  EXPECT_EQ(corrected["documents"], eval["validation"]["documents"]);
+  EXPECT_NEAR(corrected["expected_calibration_error"].get<double>(),
+              eval["validation"]["expected_calibration_error"].get<double>(),
+              1e-9);
+  EXPECT_NEAR(uncorrected["expected_calibration_error"].get<double>(),
+              eval["without_prior_correction"]["validation"]
+                  ["expected_calibration_error"]
+                      .get<double>(),
+              1e-9);
+}
+
 // Trains the tiny model of TrainSaveReloadAndEvaluate into `bundle_dir`.
 void TrainTinyBundle(const std::string& data, const std::string& bundle_dir,
                      int seed, int d_model) {

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -156,6 +158,133 @@ TEST(TrainerTest, ResumedRunEqualsUninterruptedRun) {
   }
 }
 
+TEST(TrainerTest, ResumedMidEpochEqualsUninterruptedRun) {
+  const std::vector<Example> train = TopicExamples(48, 4);
+  const std::vector<Example> validation = TopicExamples(16, 5);
+  const std::string straight_dir = TemporaryDirectory("straight_steps");
+  const std::string snapshot_dir = TemporaryDirectory("snapshot_steps");
+  const auto run = [&](const std::string& checkpoints, bool resume,
+                       bool snapshot) {
+    torch::manual_seed(9);
+    Encoder encoder(TinyConfig());
+    TrainerOptions options = TinyOptions();
+    options.epochs = 3;
+    options.checkpoint_dir = checkpoints;
+    options.checkpoint_every_steps = 2;
+    options.token_dropout = 0.2;
+    options.resume = resume;
+    Trainer trainer(encoder, options);
+    // At epoch 2's fifth step the checkpoint of its fourth is on disk: a
+    // copy of it is what an interruption there leaves behind.
+    const auto copy_mid_epoch = [&](const Progress& p) {
+      if (snapshot && p.epoch == 2 && p.step == 5) {
+        std::filesystem::copy(
+            checkpoints, snapshot_dir,
+            std::filesystem::copy_options::recursive |
+                std::filesystem::copy_options::overwrite_existing);
+      }
+    };
+    EXPECT_TRUE(trainer.Train(train, validation, copy_mid_epoch, nullptr).ok());
+    return encoder;
+  };
+  Encoder straight = run(straight_dir, false, true);
+  ASSERT_TRUE(std::filesystem::exists(snapshot_dir + "/state.json"));
+  Encoder resumed = run(snapshot_dir, true, false);
+  const auto expected = straight->named_parameters();
+  for (const auto& item : resumed->named_parameters()) {
+    EXPECT_TRUE(torch::equal(item.value(), expected[item.key()])) << item.key();
+  }
+}
+
+TEST(TrainerTest, EpochDrawsFollowSamplingWeights) {
+  std::vector<Example> train(10);
+  for (int i = 0; i < 10; ++i) train[i].labels = {0};
+  for (int i = 0; i < 4; ++i) train[i].sampling_weight = 2.0;
+  for (int i = 4; i < 8; ++i) train[i].sampling_weight = 0.5;
+  // 0.25 of two examples rounds to 1 (halves away from zero).
+  train[8].sampling_weight = 1.25;
+  train[9].sampling_weight = 1.25;
+  EXPECT_EQ(ExpectedEpochDraws(train), 8u + 2u + 3u);
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    std::mt19937_64 rng(seed);
+    const std::vector<size_t> draws = EpochDraws(train, rng);
+    ASSERT_EQ(draws.size(), ExpectedEpochDraws(train));
+    std::vector<int> times(10, 0);
+    for (const size_t i : draws) ++times[i];
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(times[i], 2) << i;
+    EXPECT_EQ(times[4] + times[5] + times[6] + times[7], 2);
+    for (int i = 4; i < 8; ++i) EXPECT_LE(times[i], 1) << i;
+    EXPECT_EQ(times[8] + times[9], 3);
+  }
+}
+
+TEST(TrainerTest, GroupByLengthKeepsTheDrawsAndBatchesSimilarLengths) {
+  std::vector<Example> train(300);
+  std::vector<size_t> draws;
+  for (size_t i = 0; i < train.size(); ++i) {
+    // Alternating short abstracts and long full texts.
+    train[i].ids.assign(i % 2 == 0 ? 50 + i : 5000 + i, 1);
+    train[i].labels = {0};
+    draws.push_back(i);
+  }
+  std::mt19937_64 rng(3);
+  std::shuffle(draws.begin(), draws.end(), rng);
+  const std::vector<size_t> grouped = GroupByLength(
+      draws, train, /*window_tokens=*/4096, /*batch_size=*/8, rng);
+  std::vector<size_t> sorted_before = draws, sorted_after = grouped;
+  std::sort(sorted_before.begin(), sorted_before.end());
+  std::sort(sorted_after.begin(), sorted_after.end());
+  EXPECT_EQ(sorted_after, sorted_before);
+  // 300 draws: 37 full batches of 8, then the partial batch of 4 last. One
+  // chunk (64 batches) holds them all, so only the batch where the lengths
+  // change mixes short and long.
+  int mixed = 0;
+  for (size_t begin = 0; begin < grouped.size(); begin += 8) {
+    const size_t end = std::min(grouped.size(), begin + 8);
+    int longs = 0;
+    for (size_t k = begin; k < end; ++k) longs += grouped[k] % 2;
+    if (longs != 0 && longs != static_cast<int>(end - begin)) ++mixed;
+  }
+  EXPECT_LE(mixed, 1);
+}
+
+TEST(TrainerTest, ClassWeightsCountSamplingWeights) {
+  std::vector<Example> train(3);
+  train[0].labels = {0};
+  train[0].sampling_weight = 3.0;  // counts as three draws of class 0
+  train[1].labels = {1};
+  train[2].labels = {1};
+  const torch::Tensor w = ClassWeights(train, 2, ClassWeighting::kInverse);
+  // 1/3 and 1/2, scaled so that the 5 draws weigh 5: 5 / (3/3 + 2/2).
+  EXPECT_FLOAT_EQ(w[0].item<float>(), 2.5f / 3.0f);
+  EXPECT_FLOAT_EQ(w[1].item<float>(), 2.5f / 2.0f);
+}
+
+TEST(TrainerTest, PriorCorrectionIsTheLogRatioOfPriors) {
+  // Training mix: class 0 drawn 6 times (3 examples of weight 2), class 1
+  // 2 times. Reference: 1 of class 0, 3 of class 1 (+0.5 each).
+  std::vector<Example> train(5);
+  for (int i = 0; i < 3; ++i) {
+    train[i].labels = {0};
+    train[i].sampling_weight = 2.0;
+  }
+  train[3].labels = {1};
+  train[4].labels = {1};
+  std::vector<Example> reference(4);
+  reference[0].labels = {0};
+  for (int i = 1; i < 4; ++i) reference[i].labels = {1};
+  const std::vector<double> none =
+      PriorCorrection(train, reference, 2, ClassWeighting::kNone);
+  ASSERT_EQ(none.size(), 2u);
+  EXPECT_NEAR(none[0], std::log(1.5 / 5.0) - std::log(6.0 / 8.0), 1e-9);
+  EXPECT_NEAR(none[1], std::log(3.5 / 5.0) - std::log(2.0 / 8.0), 1e-9);
+  // With inverse weighting the model learns a uniform prior.
+  const std::vector<double> inverse =
+      PriorCorrection(train, reference, 2, ClassWeighting::kInverse);
+  EXPECT_NEAR(inverse[0], std::log(1.5 / 5.0) - std::log(0.5), 1e-6);
+  EXPECT_NEAR(inverse[1], std::log(3.5 / 5.0) - std::log(0.5), 1e-6);
+}
+
 TEST(TrainerTest, MultiLabelTraining) {
   torch::manual_seed(2);
   Encoder encoder(TinyConfig(ProblemType::kMultiLabel));
@@ -196,13 +325,26 @@ TEST(TrainerTest, RejectsBadInput) {
   EXPECT_EQ(torch_error.code(), absl::StatusCode::kInternal);
   EXPECT_THAT(torch_error.message(), HasSubstr("training failed"));
 
+  // Resumed before its first checkpoint was written, a run has nothing to
+  // continue from: it starts at epoch 1 and writes one.
   TrainerOptions resume = TinyOptions();
+  resume.epochs = 1;
   resume.resume = true;
   resume.checkpoint_dir = TemporaryDirectory("empty");
   Trainer resuming(encoder, resume);
-  EXPECT_EQ(
-      resuming.Train(TopicExamples(4, 9), {}, nullptr, nullptr).status().code(),
-      absl::StatusCode::kFailedPrecondition);
+  absl::StatusOr<std::vector<EpochSummary>> resumed =
+      resuming.Train(TopicExamples(4, 9), {}, nullptr, nullptr);
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  ASSERT_EQ(resumed->size(), 1u);
+  EXPECT_EQ(resumed->front().epoch, 1);
+  EXPECT_TRUE(std::filesystem::exists(resume.checkpoint_dir + "/state.json"));
+
+  // A damaged checkpoint is an error that names it, never a fresh start.
+  std::ofstream(resume.checkpoint_dir + "/model.pt") << "not a checkpoint";
+  const absl::Status damaged =
+      resuming.Train(TopicExamples(4, 9), {}, nullptr, nullptr).status();
+  EXPECT_EQ(damaged.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(damaged.message(), HasSubstr(resume.checkpoint_dir));
 }
 
 }  // namespace
