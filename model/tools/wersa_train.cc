@@ -8,11 +8,13 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "cli/command_line.h"
 #include "cli/progress_line.h"
 #include "model/bundle.h"
@@ -45,6 +47,9 @@ const std::vector<FlagSpec> kFlags = {
      "none, or first_source: store a logit bias that calibrates scores for "
      "the class prior of the first source's training split"},
     {"output", "", "bundle directory to write"},
+    {"init_from", "",
+     "fine-tune: start from this single-encoder bundle's weights, tokenizer, "
+     "labels and architecture (the model flags may then not be given)"},
     {"pretrain_data", "",
      "extra unlabelled text for the tokenizer and masked-token pre-training "
      "(sources as in --data, without weights); documents whose id is in "
@@ -151,6 +156,52 @@ absl::StatusOr<Tokenizer> TrainOrResumeTokenizer(
         absl::StrCat("cannot write '", saved.string(), "'"));
   }
   return tokenizer;
+}
+
+// The model flags, which --init_from's bundle replaces.
+constexpr const char* kModelFlags[] = {
+    "vocab_size", "d_model",        "num_layers",     "num_heads",
+    "ffn_dim",    "attention",      "wavelet_levels", "random_features",
+    "dropout",    "pooling",        "max_tokens",     "ngram_buckets",
+    "ngram_dim",  "encoder_branch", "problem_type"};
+
+// The bundle --init_from names, checked to be one encoder over `labels`, in
+// that order, with no model flag given beside it.
+absl::StatusOr<ModelBundle> LoadStartingBundle(
+    const CommandLine& flags, const std::vector<std::string>& labels) {
+  for (const char* name : kModelFlags) {
+    if (flags.Has(name)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", name,
+                       " cannot be given with --init_from: the "
+                       "architecture is the bundle's"));
+    }
+  }
+  absl::StatusOr<ModelBundle> bundle = LoadBundle(flags.String("init_from"));
+  if (!bundle.ok()) return bundle.status();
+  if (bundle->members.size() != 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--init_from '", flags.String("init_from"), "' holds ",
+                     bundle->members.size(), " encoders; give one member"));
+  }
+  if (bundle->labels != labels) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--init_from's labels (", absl::StrJoin(bundle->labels, ","),
+        ") are not the run's (", absl::StrJoin(labels, ","), ")"));
+  }
+  return bundle;
+}
+
+void CopyWeights(const Encoder& from, Encoder& to) {
+  torch::NoGradGuard no_grad;
+  const auto parameters = from->named_parameters();
+  const auto buffers = from->named_buffers();
+  for (auto& item : to->named_parameters()) {
+    item.value().copy_(parameters[item.key()]);
+  }
+  for (auto& item : to->named_buffers()) {
+    item.value().copy_(buffers[item.key()]);
+  }
 }
 
 absl::Status Run(const CommandLine& flags) {
@@ -291,9 +342,20 @@ absl::Status Run(const CommandLine& flags) {
   const std::string checkpoint_dir = flags.Has("checkpoint_dir")
                                          ? flags.String("checkpoint_dir")
                                          : output + ".checkpoint";
-  absl::StatusOr<Tokenizer> tokenizer = TrainOrResumeTokenizer(
-      documents, split, extra, static_cast<int64_t>(number["vocab_size"]),
-      threads, static_cast<uint32_t>(number["seed"]), checkpoint_dir, *resume);
+  std::optional<ModelBundle> initial;
+  if (flags.Has("init_from")) {
+    absl::StatusOr<ModelBundle> loaded =
+        LoadStartingBundle(flags, labels.names);
+    if (!loaded.ok()) return loaded.status();
+    initial = *std::move(loaded);
+  }
+  absl::StatusOr<Tokenizer> tokenizer =
+      initial.has_value()
+          ? absl::StatusOr<Tokenizer>(std::move(initial->tokenizer))
+          : TrainOrResumeTokenizer(
+                documents, split, extra,
+                static_cast<int64_t>(number["vocab_size"]), threads,
+                static_cast<uint32_t>(number["seed"]), checkpoint_dir, *resume);
   if (!tokenizer.ok()) return tokenizer.status();
   progress.Print(
       absl::StrCat("tokenizer: ", tokenizer->vocab_size(), " pieces"));
@@ -312,8 +374,6 @@ absl::Status Run(const CommandLine& flags) {
     (*train_set)[i].sampling_weight = corpus->sampling_weights[split.train[i]];
   }
 
-  config.name = flags.String("name");
-  config.version = flags.String("version");
   config.vocab_size = tokenizer->vocab_size();
   config.d_model = static_cast<int64_t>(number["d_model"]);
   config.num_layers = static_cast<int64_t>(number["num_layers"]);
@@ -327,6 +387,12 @@ absl::Status Run(const CommandLine& flags) {
   config.ngram_buckets = static_cast<int64_t>(number["ngram_buckets"]);
   config.ngram_dim = static_cast<int64_t>(number["ngram_dim"]);
   config.encoder_branch = *encoder_branch;
+  if (initial.has_value()) {
+    config = initial->config;
+    config.logit_bias.clear();
+  }
+  config.name = flags.String("name");
+  config.version = flags.String("version");
   if (!config.encoder_branch && number["pretrain_epochs"] > 0) {
     return absl::InvalidArgumentError(
         "--pretrain_epochs needs the encoder (--encoder_branch true)");
@@ -375,6 +441,7 @@ absl::Status Run(const CommandLine& flags) {
 
   torch::manual_seed(options.seed);
   Encoder encoder(config);
+  if (initial.has_value()) CopyWeights(initial->members.front(), encoder);
   if (number["pretrain_epochs"] > 0) {
     std::vector<std::vector<int32_t>> texts;
     for (const train::Example& example : *train_set) {

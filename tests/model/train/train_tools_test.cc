@@ -5,6 +5,7 @@
 // scores it writes checked against the Predictor's.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <torch/torch.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -233,6 +234,56 @@ TEST(TrainToolsTest, SeveralSourcesWithWeightsPriorCorrectionAndNgrams) {
                   ["expected_calibration_error"]
                       .get<double>(),
               1e-9);
+}
+
+// Fine-tuning: a run that starts from a bundle keeps its tokenizer, labels
+// and architecture, starts from its weights, and refuses model flags.
+TEST(TrainToolsTest, FineTunesFromABundle) {
+  const std::string dir = TemporaryDirectory("fine_tune");
+  const std::string data = "jsonl:" + WriteJsonl(dir);
+  const std::string base = dir + "/base";
+  const CommandResult trained = RunCommand(
+      std::string(WERSA_TRAIN_BINARY) + " --data " + data + " --output " +
+      base +
+      " --vocab_size 200 --d_model 32 --num_layers 1 --num_heads 2"
+      " --ffn_dim 64 --random_features 16 --ngram_buckets 64 --ngram_dim 4"
+      " --epochs 2 --batch_size 8 --window_tokens 128 --learning_rate 0.01"
+      " --threads 1 --seed 3");
+  ASSERT_EQ(trained.exit_code, 0) << trained.output;
+
+  // Zero epochs are not allowed, so one epoch at a learning rate of zero
+  // must leave every weight as the base bundle had it.
+  const std::string tuned = dir + "/tuned";
+  const CommandResult fine_tuned = RunCommand(
+      std::string(WERSA_TRAIN_BINARY) + " --init_from " + base + " --data " +
+      data + " --output " + tuned +
+      " --epochs 1 --batch_size 8 --window_tokens 128 --learning_rate 0"
+      " --weight_decay 0 --threads 1 --version 2");
+  ASSERT_EQ(fine_tuned.exit_code, 0) << fine_tuned.output;
+  absl::StatusOr<ModelBundle> before = LoadBundle(base);
+  absl::StatusOr<ModelBundle> after = LoadBundle(tuned);
+  ASSERT_TRUE(before.ok() && after.ok());
+  EXPECT_EQ(after->tokenizer.model_proto(), before->tokenizer.model_proto());
+  EXPECT_EQ(after->labels, before->labels);
+  EXPECT_EQ(after->config.version, "2");
+  EXPECT_EQ(after->config.ngram_buckets, 64);
+  EXPECT_EQ(after->config.d_model, 32);
+  const auto expected = before->members.front()->named_parameters();
+  for (const auto& item : after->members.front()->named_parameters()) {
+    EXPECT_TRUE(torch::equal(item.value(), expected[item.key()])) << item.key();
+  }
+
+  const CommandResult with_model_flag = RunCommand(
+      std::string(WERSA_TRAIN_BINARY) + " --init_from " + base + " --data " +
+      data + " --output " + dir + "/refused --d_model 64");
+  EXPECT_EQ(with_model_flag.exit_code, 1);
+  EXPECT_THAT(with_model_flag.output,
+              HasSubstr("--d_model cannot be given with --init_from"));
+  const CommandResult other_labels = RunCommand(
+      std::string(WERSA_TRAIN_BINARY) + " --init_from " + base + " --data " +
+      data + " --output " + dir + "/refused --labels topic-b,topic-a,topic-c");
+  EXPECT_EQ(other_labels.exit_code, 1);
+  EXPECT_THAT(other_labels.output, HasSubstr("are not the run's"));
 }
 
 // Trains the tiny model of TrainSaveReloadAndEvaluate into `bundle_dir`.
