@@ -11,6 +11,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -202,6 +204,26 @@ void CopyWeights(const Encoder& from, Encoder& to) {
   for (auto& item : to->named_buffers()) {
     item.value().copy_(buffers[item.key()]);
   }
+}
+
+// The reports of the non-empty held-out splits, validation first.
+using HeldOutReports =
+    std::vector<std::pair<std::string, train::EvaluationReport>>;
+
+absl::StatusOr<HeldOutReports> EvaluateHeldOut(
+    const Encoder& encoder, const std::vector<train::Example>& validation,
+    const std::vector<train::Example>& test,
+    const std::vector<std::string>& labels, int64_t max_tokens) {
+  HeldOutReports reports;
+  for (const auto& [name, set] :
+       {std::pair{"validation", &validation}, std::pair{"test", &test}}) {
+    if (set->empty()) continue;
+    absl::StatusOr<train::EvaluationReport> report =
+        train::EvaluateExamples({encoder}, *set, labels, max_tokens);
+    if (!report.ok()) return report.status();
+    reports.emplace_back(name, *std::move(report));
+  }
+  return reports;
 }
 
 absl::Status Run(const CommandLine& flags) {
@@ -523,29 +545,26 @@ absl::Status Run(const CommandLine& flags) {
                        {"seconds", e.seconds}});
   }
   eval["epochs"] = history;
-  for (const auto& [name, set] : {std::pair{"validation", &*validation_set},
-                                  std::pair{"test", &*test_set}}) {
-    if (set->empty()) continue;
-    absl::StatusOr<train::EvaluationReport> report = train::EvaluateExamples(
-        {encoder}, *set, labels.names, options.eval_max_tokens);
-    if (!report.ok()) return report.status();
-    progress.Print(absl::StrCat(name, ":\n", train::FormatReport(*report)));
-    eval[name] = train::ReportToJson(*report);
+  absl::StatusOr<HeldOutReports> reports =
+      EvaluateHeldOut(encoder, *validation_set, *test_set, labels.names,
+                      options.eval_max_tokens);
+  if (!reports.ok()) return reports.status();
+  for (const auto& [name, report] : *reports) {
+    progress.Print(absl::StrCat(name, ":\n", train::FormatReport(report)));
+    eval[name] = train::ReportToJson(report);
   }
   if (!config.logit_bias.empty()) {
     // The same model without its correction: what the bias changes, ECE
     // included.
     nlohmann::json uncorrected = {{"logit_bias", config.logit_bias}};
     encoder->SetLogitBias({});
-    for (const auto& [name, set] : {std::pair{"validation", &*validation_set},
-                                    std::pair{"test", &*test_set}}) {
-      if (set->empty()) continue;
-      absl::StatusOr<train::EvaluationReport> report = train::EvaluateExamples(
-          {encoder}, *set, labels.names, options.eval_max_tokens);
-      if (!report.ok()) return report.status();
-      uncorrected[name] = train::ReportToJson(*report);
-    }
+    reports = EvaluateHeldOut(encoder, *validation_set, *test_set, labels.names,
+                              options.eval_max_tokens);
     encoder->SetLogitBias(config.logit_bias);
+    if (!reports.ok()) return reports.status();
+    for (const auto& [name, report] : *reports) {
+      uncorrected[name] = train::ReportToJson(report);
+    }
     eval["without_prior_correction"] = uncorrected;
   }
 
