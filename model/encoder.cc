@@ -144,7 +144,7 @@ torch::Tensor EncoderImpl::Encode(const torch::Tensor& ids,
 torch::Tensor EncoderImpl::Pool(const torch::Tensor& states,
                                 const torch::Tensor& lengths) {
   // Encode() zeroed the states past each length, so sums cover real tokens.
-  const torch::Tensor mean =
+  torch::Tensor mean =
       states.sum(1) / lengths.to(states.scalar_type()).unsqueeze(1);
   if (config_.pooling == Pooling::kMean) return mean;
   const torch::Tensor pad =
