@@ -13,10 +13,12 @@
 #
 #   nohup bash scripts/train-arxiv.sh > train-arxiv.log 2>&1 &
 #
-# Environment: WERSA_ARXIV_DATA (default ../shared/data/arxiv), SEEDS
-# (members, default "1"), THREADS (default 1: two OpenMP threads slow to a
-# crawl when anything else runs on a 2-core machine), CHECKPOINT_STEPS (default
-# 200), BUILD_DIR (default build; the tools are built there when missing).
+# Environment: WERSA_ARXIV_DATA (default ../shared/data/arxiv); SEEDS
+# (members, default "1"; the later ones train with the first's tokenizer,
+# so that wersa-ensemble can combine them); THREADS (default 1: two OpenMP
+# threads slow to a crawl when anything else runs on a 2-core machine);
+# CHECKPOINT_STEPS (default 200); BUILD_DIR (default build; the tools are
+# built there when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,6 +50,12 @@ mkdir -p "$WORK"
 members=()
 for seed in $SEEDS; do
   out="$WORK/member$seed"
+  # An ensemble's members share one tokenizer: the first member's.
+  if [ "${#members[@]}" -gt 0 ] && [ ! -f "$out/config.json" ] &&
+     [ ! -f "$out.checkpoint/tokenizer.model" ]; then
+    mkdir -p "$out.checkpoint"
+    cp "${members[0]}/tokenizer.model" "$out.checkpoint/tokenizer.model"
+  fi
   members+=("$out")
   if [ -f "$out/config.json" ]; then
     echo "member $seed: done ($out)"
