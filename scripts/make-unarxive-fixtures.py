@@ -2,10 +2,10 @@
 """Builds tests/data/unarxive/documents.jsonl from the unarXive 2022 sample.
 
 What: reads unarXive_data_sample.tar.gz (part C of the shared arXiv data; see
-/work/shared/data/arxiv/README.md, section "C. unarXive 2022 data sample")
-directly with the tarfile module, keeps every paper whose PRIMARY category
-belongs to one of the 11 archives that wersa-serve classifies, and writes one
-JSON object per line, sorted by arXiv id:
+../shared/data/arxiv/README.md beside the checkout, section "C. unarXive 2022
+data sample") directly with the tarfile module, keeps every paper whose
+PRIMARY category belongs to one of the 11 archives that wersa-serve
+classifies, and writes one JSON object per line, sorted by arXiv id:
 
   {"id": "2212.11867", "labels": ["math"], "license": "<licence URL>",
    "title": "<title>", "text": "<full text>"}
@@ -50,8 +50,13 @@ import sys
 import tarfile
 import unicodedata
 
-DEFAULT_TAR = ("/work/shared/data/arxiv/unarxive_sample/"
-               "unarXive_data_sample.tar.gz")
+# Part C in the shared arXiv data: WERSA_ARXIV_DATA, as scripts/test.sh sets
+# it, else ../shared/data/arxiv beside the checkout.
+DATA_DIR = os.environ.get("WERSA_ARXIV_DATA") or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "data",
+    "arxiv")
+DEFAULT_TAR = os.path.join(DATA_DIR, "unarxive_sample",
+                           "unarXive_data_sample.tar.gz")
 MEMBER = "unarXive_data_sample/arXiv_src_2212_086.jsonl"
 # Git blob id of doc/unarXive_data_sample.tar.gz in IllDepence/unarXive.
 EXPECTED_BLOB = "3914758ddcc4b598cd407ab6c433995b2d2c3ac7"
