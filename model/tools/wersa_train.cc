@@ -194,18 +194,6 @@ absl::StatusOr<ModelBundle> LoadStartingBundle(
   return bundle;
 }
 
-void CopyWeights(const Encoder& from, Encoder& to) {
-  torch::NoGradGuard no_grad;
-  const auto parameters = from->named_parameters();
-  const auto buffers = from->named_buffers();
-  for (auto& item : to->named_parameters()) {
-    item.value().copy_(parameters[item.key()]);
-  }
-  for (auto& item : to->named_buffers()) {
-    item.value().copy_(buffers[item.key()]);
-  }
-}
-
 // The reports of the non-empty held-out splits, validation first.
 using HeldOutReports =
     std::vector<std::pair<std::string, train::EvaluationReport>>;
@@ -396,22 +384,23 @@ absl::Status Run(const CommandLine& flags) {
     (*train_set)[i].sampling_weight = corpus->sampling_weights[split.train[i]];
   }
 
-  config.vocab_size = tokenizer->vocab_size();
-  config.d_model = static_cast<int64_t>(number["d_model"]);
-  config.num_layers = static_cast<int64_t>(number["num_layers"]);
-  config.num_heads = static_cast<int64_t>(number["num_heads"]);
-  config.ffn_dim = static_cast<int64_t>(number["ffn_dim"]);
-  config.wavelet_levels = static_cast<int64_t>(number["wavelet_levels"]);
-  config.random_features = static_cast<int64_t>(number["random_features"]);
-  config.dropout = number["dropout"];
-  config.max_tokens = static_cast<int64_t>(number["max_tokens"]);
-  config.num_labels = static_cast<int64_t>(labels.names.size());
-  config.ngram_buckets = static_cast<int64_t>(number["ngram_buckets"]);
-  config.ngram_dim = static_cast<int64_t>(number["ngram_dim"]);
-  config.encoder_branch = *encoder_branch;
   if (initial.has_value()) {
     config = initial->config;
     config.logit_bias.clear();
+  } else {
+    config.vocab_size = tokenizer->vocab_size();
+    config.d_model = static_cast<int64_t>(number["d_model"]);
+    config.num_layers = static_cast<int64_t>(number["num_layers"]);
+    config.num_heads = static_cast<int64_t>(number["num_heads"]);
+    config.ffn_dim = static_cast<int64_t>(number["ffn_dim"]);
+    config.wavelet_levels = static_cast<int64_t>(number["wavelet_levels"]);
+    config.random_features = static_cast<int64_t>(number["random_features"]);
+    config.dropout = number["dropout"];
+    config.max_tokens = static_cast<int64_t>(number["max_tokens"]);
+    config.num_labels = static_cast<int64_t>(labels.names.size());
+    config.ngram_buckets = static_cast<int64_t>(number["ngram_buckets"]);
+    config.ngram_dim = static_cast<int64_t>(number["ngram_dim"]);
+    config.encoder_branch = *encoder_branch;
   }
   config.name = flags.String("name");
   config.version = flags.String("version");
@@ -462,8 +451,9 @@ absl::Status Run(const CommandLine& flags) {
   }
 
   torch::manual_seed(options.seed);
-  Encoder encoder(config);
-  if (initial.has_value()) CopyWeights(initial->members.front(), encoder);
+  Encoder encoder =
+      initial.has_value() ? initial->members.front() : Encoder(config);
+  encoder->SetLogitBias(config.logit_bias);
   if (number["pretrain_epochs"] > 0) {
     std::vector<std::vector<int32_t>> texts;
     for (const train::Example& example : *train_set) {

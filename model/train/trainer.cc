@@ -150,6 +150,30 @@ absl::StatusOr<Selection> Validate(Encoder& encoder,
   return Selection{report->macro_f1, report->accuracy};
 }
 
+// What an epoch draws of `train`, before any randomness: example i
+// floor(w_i) times (`whole`), and the examples whose weights share a
+// fractional part f, of which FractionTaken(f, n) are drawn once more.
+struct DrawPlan {
+  std::vector<size_t> whole;
+  std::map<double, std::vector<size_t>> by_fraction;
+};
+
+DrawPlan PlanDraws(const std::vector<Example>& train) {
+  DrawPlan plan;
+  for (size_t i = 0; i < train.size(); ++i) {
+    const double whole = std::floor(train[i].sampling_weight);
+    plan.whole.insert(plan.whole.end(), static_cast<size_t>(whole), i);
+    const double fraction = train[i].sampling_weight - whole;
+    if (fraction > 0) plan.by_fraction[fraction].push_back(i);
+  }
+  return plan;
+}
+
+size_t FractionTaken(double fraction, size_t members) {
+  return static_cast<size_t>(
+      std::llround(fraction * static_cast<double>(members)));
+}
+
 }  // namespace
 
 absl::StatusOr<ClassWeighting> ParseClassWeighting(absl::string_view name) {
@@ -188,12 +212,13 @@ std::vector<double> PriorCorrection(const std::vector<Example>& train,
                                     int64_t num_labels,
                                     ClassWeighting weighting) {
   const torch::Tensor class_weights =
-      ClassWeights(train, num_labels, weighting);
+      ClassWeights(train, num_labels, weighting).to(torch::kFloat64);
+  const double* class_weight = class_weights.data_ptr<double>();
   std::vector<double> effective(num_labels, 0.0);
   std::vector<double> target(num_labels, 0.5);
   for (const Example& example : train) {
     const int c = example.labels.front();
-    effective[c] += example.sampling_weight * class_weights[c].item<double>();
+    effective[c] += example.sampling_weight * class_weight[c];
   }
   for (const Example& example : reference) target[example.labels.front()] += 1;
   const double effective_total =
@@ -211,19 +236,13 @@ std::vector<double> PriorCorrection(const std::vector<Example>& train,
 
 std::vector<size_t> EpochDraws(const std::vector<Example>& train,
                                std::mt19937_64& rng) {
-  std::vector<size_t> draws;
-  std::map<double, std::vector<size_t>> by_fraction;
-  for (size_t i = 0; i < train.size(); ++i) {
-    const double whole = std::floor(train[i].sampling_weight);
-    draws.insert(draws.end(), static_cast<size_t>(whole), i);
-    const double fraction = train[i].sampling_weight - whole;
-    if (fraction > 0) by_fraction[fraction].push_back(i);
-  }
-  for (auto& [fraction, members] : by_fraction) {
+  DrawPlan plan = PlanDraws(train);
+  std::vector<size_t> draws = std::move(plan.whole);
+  for (auto& [fraction, members] : plan.by_fraction) {
     std::shuffle(members.begin(), members.end(), rng);
-    const auto taken = static_cast<size_t>(
-        std::llround(fraction * static_cast<double>(members.size())));
-    draws.insert(draws.end(), members.begin(), members.begin() + taken);
+    draws.insert(draws.end(), members.begin(),
+                 members.begin() + static_cast<std::ptrdiff_t>(FractionTaken(
+                                       fraction, members.size())));
   }
   std::shuffle(draws.begin(), draws.end(), rng);
   return draws;
@@ -270,17 +289,10 @@ std::vector<size_t> GroupByLength(std::vector<size_t> draws,
 }
 
 size_t ExpectedEpochDraws(const std::vector<Example>& train) {
-  size_t draws = 0;
-  std::map<double, size_t> by_fraction;
-  for (const Example& example : train) {
-    const double whole = std::floor(example.sampling_weight);
-    draws += static_cast<size_t>(whole);
-    const double fraction = example.sampling_weight - whole;
-    if (fraction > 0) ++by_fraction[fraction];
-  }
-  for (const auto& [fraction, members] : by_fraction) {
-    draws += static_cast<size_t>(
-        std::llround(fraction * static_cast<double>(members)));
+  const DrawPlan plan = PlanDraws(train);
+  size_t draws = plan.whole.size();
+  for (const auto& [fraction, members] : plan.by_fraction) {
+    draws += FractionTaken(fraction, members.size());
   }
   return draws;
 }
