@@ -56,6 +56,12 @@ class EncoderImpl : public torch::nn::Module {
   // Only with config().encoder_branch.
   const torch::Tensor& embedding_weight() const { return embedding_->weight; }
 
+  // The n-gram branch's table [vocab_size + ngram_buckets, ngram_dim]
+  // (undefined without the branch): trainers give it its own rate.
+  torch::Tensor ngram_table() const {
+    return ngrams_ ? ngrams_->weight : torch::Tensor();
+  }
+
   // Label scores from logits: softmax for single_label, sigmoid for
   // multi_label.
   torch::Tensor Scores(const torch::Tensor& logits) const;

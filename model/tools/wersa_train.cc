@@ -95,6 +95,10 @@ const std::vector<FlagSpec> kFlags = {
     {"eval_max_tokens", "131072", "tokens of each document read at evaluation"},
     {"learning_rate", "0.001", "peak AdamW learning rate"},
     {"weight_decay", "0.01", "AdamW weight decay (matrices only)"},
+    {"ngram_learning_rate_scale", "1",
+     "the n-gram table's learning rate as a multiple of --learning_rate"},
+    {"ngram_weight_decay", "-1",
+     "the n-gram table's weight decay (negative: --weight_decay's)"},
     {"warmup_fraction", "0.05",
      "share of steps with linear warm-up; cosine decay after"},
     {"max_grad_norm", "1.0", "gradient clipping"},
@@ -241,6 +245,8 @@ absl::Status Run(const CommandLine& flags) {
                            "eval_max_tokens",
                            "learning_rate",
                            "weight_decay",
+                           "ngram_learning_rate_scale",
+                           "ngram_weight_decay",
                            "warmup_fraction",
                            "max_grad_norm",
                            "label_smoothing",
@@ -432,6 +438,8 @@ absl::Status Run(const CommandLine& flags) {
   options.eval_max_tokens = static_cast<int64_t>(number["eval_max_tokens"]);
   options.learning_rate = number["learning_rate"];
   options.weight_decay = number["weight_decay"];
+  options.ngram_learning_rate_scale = number["ngram_learning_rate_scale"];
+  options.ngram_weight_decay = number["ngram_weight_decay"];
   options.warmup_fraction = number["warmup_fraction"];
   options.max_grad_norm = number["max_grad_norm"];
   options.class_weighting = *class_weighting;

@@ -99,9 +99,9 @@ absl::StatusOr<std::vector<PretrainEpochSummary>> Pretrainer::TrainEpochs(
   torch::Tensor output_bias = torch::zeros({vocab}, torch::requires_grad());
   std::vector<torch::Tensor> parameters = encoder_->parameters();
   parameters.push_back(output_bias);
-  const std::unique_ptr<torch::optim::AdamW> adamw =
+  ScheduledAdamW adamw =
       MakeAdamW(parameters, options_.learning_rate, options_.weight_decay);
-  torch::optim::AdamW& optimizer = *adamw;
+  torch::optim::AdamW& optimizer = *adamw.optimizer;
 
   const auto steps_per_epoch = static_cast<int64_t>(
       (windows.size() + options_.batch_size - 1) / options_.batch_size);
@@ -172,10 +172,9 @@ absl::StatusOr<std::vector<PretrainEpochSummary>> Pretrainer::TrainEpochs(
         positions.push_back(row * ids.size(1) + token);
       }
 
-      SetLearningRate(optimizer,
-                      ScheduledLearningRate(
-                          options_.learning_rate, options_.warmup_fraction,
-                          (epoch - 1) * steps_per_epoch + step, total_steps));
+      adamw.SetLearningRate(ScheduledLearningRate(
+          options_.learning_rate, options_.warmup_fraction,
+          (epoch - 1) * steps_per_epoch + step, total_steps));
       optimizer.zero_grad();
       const torch::Tensor states = encoder_->Encode(ids, lengths);
       const torch::Tensor picked =

@@ -174,6 +174,28 @@ size_t FractionTaken(double fraction, size_t members) {
       std::llround(fraction * static_cast<double>(members)));
 }
 
+// The encoder's parameters in the usual groups, and the n-gram table in its
+// own when its rate or decay differ from the encoder's.
+ScheduledAdamW MakeTrainerAdamW(const EncoderImpl& encoder,
+                                const TrainerOptions& options) {
+  const double ngram_weight_decay = options.ngram_weight_decay < 0.0
+                                        ? options.weight_decay
+                                        : options.ngram_weight_decay;
+  const torch::Tensor table = encoder.ngram_table();
+  if (!table.defined() || (options.ngram_learning_rate_scale == 1.0 &&
+                           ngram_weight_decay == options.weight_decay)) {
+    return MakeAdamW(encoder.parameters(), options.learning_rate,
+                     options.weight_decay);
+  }
+  std::vector<torch::Tensor> rest;
+  for (const torch::Tensor& p : encoder.parameters()) {
+    if (!p.is_same(table)) rest.push_back(p);
+  }
+  return MakeAdamW(rest, options.learning_rate, options.weight_decay,
+                   {{table}, options.ngram_learning_rate_scale,
+                    ngram_weight_decay});
+}
+
 }  // namespace
 
 absl::StatusOr<ClassWeighting> ParseClassWeighting(absl::string_view name) {
@@ -406,9 +428,8 @@ absl::StatusOr<std::vector<EpochSummary>> Trainer::TrainEpochs(
     }
   }
 
-  const std::unique_ptr<torch::optim::AdamW> adamw = MakeAdamW(
-      encoder_->parameters(), options_.learning_rate, options_.weight_decay);
-  torch::optim::AdamW& optimizer = *adamw;
+  ScheduledAdamW adamw = MakeTrainerAdamW(*encoder_, options_);
+  torch::optim::AdamW& optimizer = *adamw.optimizer;
 
   const torch::Tensor class_weights =
       ClassWeights(train, config.num_labels, options_.class_weighting);
@@ -533,10 +554,9 @@ absl::StatusOr<std::vector<EpochSummary>> Trainer::TrainEpochs(
       const Batch batch = TrainingBatch(train, indices, options_, config, rng);
 
       const int64_t global_step = (epoch - 1) * steps_per_epoch + step;
-      SetLearningRate(optimizer,
-                      ScheduledLearningRate(options_.learning_rate,
-                                            options_.warmup_fraction,
-                                            global_step, total_steps));
+      adamw.SetLearningRate(ScheduledLearningRate(options_.learning_rate,
+                                                  options_.warmup_fraction,
+                                                  global_step, total_steps));
       optimizer.zero_grad();
       const torch::Tensor logits = encoder_->forward(batch.ids, batch.lengths);
       torch::Tensor loss;

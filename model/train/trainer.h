@@ -45,6 +45,11 @@ struct TrainerOptions {
   int64_t eval_max_tokens = 131072;
   double learning_rate = 1e-3;
   double weight_decay = 0.01;
+  // The n-gram table's rate, as a multiple of learning_rate, and its weight
+  // decay (negative: weight_decay). Both at their defaults, it trains in the
+  // encoder's groups.
+  double ngram_learning_rate_scale = 1.0;
+  double ngram_weight_decay = -1.0;
   double warmup_fraction = 0.05;  // linear warm-up, then cosine decay to 0
   double max_grad_norm = 1.0;
   // Single-label only; see ClassWeights().

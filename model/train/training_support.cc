@@ -35,27 +35,39 @@ std::pair<torch::Tensor, torch::Tensor> PadSequences(
   return {ids, lengths};
 }
 
-std::unique_ptr<torch::optim::AdamW> MakeAdamW(
-    const std::vector<torch::Tensor>& parameters, double learning_rate,
-    double weight_decay) {
+ScheduledAdamW MakeAdamW(const std::vector<torch::Tensor>& parameters,
+                         double learning_rate, double weight_decay,
+                         const SeparateParameters& separate) {
   std::vector<torch::Tensor> decayed;
   std::vector<torch::Tensor> plain;
   for (const torch::Tensor& p : parameters) {
     (p.dim() >= 2 ? decayed : plain).push_back(p);
   }
+  ScheduledAdamW adamw;
   std::vector<torch::optim::OptimizerParamGroup> groups;
-  groups.emplace_back(decayed, std::make_unique<torch::optim::AdamWOptions>(
-                                   torch::optim::AdamWOptions(learning_rate)
-                                       .weight_decay(weight_decay)));
-  groups.emplace_back(
-      plain, std::make_unique<torch::optim::AdamWOptions>(
-                 torch::optim::AdamWOptions(learning_rate).weight_decay(0.0)));
-  return std::make_unique<torch::optim::AdamW>(std::move(groups));
+  const auto add_group = [&](std::vector<torch::Tensor> group, double scale,
+                             double decay) {
+    groups.emplace_back(std::move(group),
+                        std::make_unique<torch::optim::AdamWOptions>(
+                            torch::optim::AdamWOptions(learning_rate * scale)
+                                .weight_decay(decay)));
+    adamw.learning_rate_scales.push_back(scale);
+  };
+  add_group(decayed, 1.0, weight_decay);
+  add_group(plain, 1.0, 0.0);
+  if (!separate.parameters.empty()) {
+    add_group(separate.parameters, separate.learning_rate_scale,
+              separate.weight_decay);
+  }
+  adamw.optimizer = std::make_unique<torch::optim::AdamW>(std::move(groups));
+  return adamw;
 }
 
-void SetLearningRate(torch::optim::Optimizer& optimizer, double learning_rate) {
-  for (auto& group : optimizer.param_groups()) {
-    static_cast<torch::optim::AdamWOptions&>(group.options()).lr(learning_rate);
+void ScheduledAdamW::SetLearningRate(double learning_rate) {
+  auto& groups = optimizer->param_groups();
+  for (size_t i = 0; i < groups.size(); ++i) {
+    static_cast<torch::optim::AdamWOptions&>(groups[i].options())
+        .lr(learning_rate * learning_rate_scales[i]);
   }
 }
 

@@ -25,13 +25,33 @@ double ScheduledLearningRate(double peak, double warmup_fraction, int64_t step,
 std::pair<torch::Tensor, torch::Tensor> PadSequences(
     const std::vector<std::vector<int32_t>>& sequences);
 
-// AdamW with weight decay on matrices only: not on biases, norms, band
-// scales or bandwidths.
-std::unique_ptr<torch::optim::AdamW> MakeAdamW(
-    const std::vector<torch::Tensor>& parameters, double learning_rate,
-    double weight_decay);
+// Parameters that train at their own multiple of the scheduled learning rate
+// and with their own weight decay: the n-gram branch's table, a wide, sparse
+// embedding that the encoder's rate and decay leave undertrained
+// (docs/model.md).
+struct SeparateParameters {
+  std::vector<torch::Tensor> parameters;
+  double learning_rate_scale = 1.0;
+  double weight_decay = 0.0;
+};
 
-void SetLearningRate(torch::optim::Optimizer& optimizer, double learning_rate);
+// AdamW whose parameter groups each run at a fixed multiple of one scheduled
+// learning rate.
+struct ScheduledAdamW {
+  std::unique_ptr<torch::optim::AdamW> optimizer;
+  std::vector<double> learning_rate_scales;  // one per parameter group
+
+  // Sets every group's rate to learning_rate times its scale.
+  void SetLearningRate(double learning_rate);
+};
+
+// AdamW with weight decay on matrices only: not on biases, norms, band
+// scales or bandwidths. `separate`, when it holds parameters (which
+// `parameters` then must not), forms a group of its own; without it the
+// groups are those of earlier checkpoints.
+ScheduledAdamW MakeAdamW(const std::vector<torch::Tensor>& parameters,
+                         double learning_rate, double weight_decay,
+                         const SeparateParameters& separate = {});
 
 // Runs `run` (returning an absl::StatusOr) and turns what LibTorch throws (a
 // token id past the vocabulary, an allocation that fails) into a status named

@@ -196,6 +196,43 @@ TEST(TrainerTest, ResumedMidEpochEqualsUninterruptedRun) {
   }
 }
 
+TEST(TrainerTest, NgramTableTrainsAtItsOwnRate) {
+  // One step from the same weights on the same batch: AdamW's first update
+  // moves each parameter by about its rate, so the table moves ten times as
+  // far at scale 10 while every other parameter moves the same.
+  const auto one_step = [](double scale) {
+    torch::manual_seed(3);
+    ModelConfig config = TinyConfig();
+    config.ngram_buckets = 64;
+    config.ngram_dim = 8;
+    Encoder encoder(config);
+    const torch::Tensor table_before = encoder->ngram_table().clone();
+    TrainerOptions options = TinyOptions();
+    options.epochs = 1;
+    options.batch_size = 8;
+    options.ngram_learning_rate_scale = scale;
+    options.ngram_weight_decay = 0.0;
+    Trainer trainer(encoder, options);
+    EXPECT_TRUE(trainer
+                    .Train(TopicExamples(8, 6), TopicExamples(4, 7), nullptr,
+                           nullptr)
+                    .ok());
+    const double moved =
+        (encoder->ngram_table() - table_before).abs().max().item<double>();
+    return std::make_pair(encoder, moved);
+  };
+  const auto [plain, plain_moved] = one_step(1.0);
+  const auto [fast, fast_moved] = one_step(10.0);
+  EXPECT_GT(plain_moved, 0.0);
+  EXPECT_NEAR(fast_moved / plain_moved, 10.0, 0.1);
+  const auto expected = plain->named_parameters();
+  for (const auto& item : fast->named_parameters()) {
+    if (item.key() == "ngrams.weight") continue;
+    EXPECT_TRUE(torch::allclose(item.value(), expected[item.key()]))
+        << item.key();
+  }
+}
+
 TEST(TrainerTest, EpochDrawsFollowSamplingWeights) {
   std::vector<Example> train(10);
   for (int i = 0; i < 10; ++i) train[i].labels = {0};
