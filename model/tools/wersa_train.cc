@@ -482,6 +482,7 @@ absl::Status Run(const CommandLine& flags) {
     pretrain.seed = options.seed;
     pretrain.checkpoint_dir = options.checkpoint_dir + "/pretrain";
     pretrain.resume = options.resume;
+    pretrain.checkpoint_every_steps = options.checkpoint_every_steps;
     train::Pretrainer pretrainer(encoder, pretrain);
     absl::StatusOr<std::vector<train::PretrainEpochSummary>> pretrained =
         pretrainer.Train(

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "model/train/epoch_loop.h"
 #include "model/train/training_support.h"
 
 namespace wersa::train {
@@ -23,6 +24,8 @@ using Clock = std::chrono::steady_clock;
 // Window batches are formed among this many batches' worth of windows sorted
 // by length, so short windows (abstracts) share batches and pad little.
 constexpr size_t kBucketBatches = 64;
+
+constexpr char kOutputBiasCheckpoint[] = "output_bias.pt";
 
 struct Window {
   size_t document;
@@ -70,6 +73,165 @@ std::vector<std::vector<size_t>> PlanBatches(const std::vector<Window>& windows,
   return batches;
 }
 
+// Masked-token pre-training in the epoch loop: a share of each window's
+// tokens replaced by the mask id and predicted from the encoder's states
+// through the tied embedding matrix and an output bias of its own.
+class MaskedTokenTask : public EpochTask {
+ public:
+  MaskedTokenTask(Encoder encoder, const PretrainerOptions& options,
+                  const std::vector<std::vector<int32_t>>& documents,
+                  const std::vector<Window>& windows,
+                  std::function<void(const PretrainEpochSummary&)> on_epoch)
+      : encoder_(std::move(encoder)),
+        options_(options),
+        documents_(documents),
+        windows_(windows),
+        on_epoch_(std::move(on_epoch)),
+        output_bias_(torch::zeros({encoder_->config().vocab_size},
+                                  torch::requires_grad())),
+        parameters_(WithOutputBias(encoder_->parameters(), output_bias_)),
+        adamw_(MakeAdamW(parameters_, options.learning_rate,
+                         options.weight_decay)),
+        steps_per_epoch_(static_cast<int64_t>(
+            (windows.size() + options.batch_size - 1) / options.batch_size)) {}
+
+  torch::optim::Optimizer& optimizer() { return *adamw_.optimizer; }
+
+  int64_t StepsPerEpoch() const override { return steps_per_epoch_; }
+
+  void StartEpoch(int epoch, std::mt19937_64& rng) override {
+    batches_ = PlanBatches(windows_, options_.batch_size, rng);
+    figures_ = PretrainEpochSummary{};
+    figures_.epoch = epoch;
+    loss_sum_ = 0.0;
+    masked_total_ = 0;
+    masked_right_ = 0;
+  }
+
+  int64_t Step(int epoch, int64_t step, std::mt19937_64& rng) override {
+    std::bernoulli_distribution masked(options_.mask_fraction);
+    std::vector<std::vector<int32_t>> inputs;
+    std::vector<int64_t> targets;
+    std::vector<std::pair<int64_t, int64_t>> masked_at;  // (row, token)
+    int64_t tokens = 0;
+    for (const size_t w : batches_[step]) {
+      const Window& window = windows_[w];
+      const auto& ids = documents_[window.document];
+      std::vector<int32_t> input(ids.begin() + window.start,
+                                 ids.begin() + window.start + window.length);
+      for (int64_t t = 0; t < window.length; ++t) {
+        if (masked(rng)) {
+          masked_at.emplace_back(static_cast<int64_t>(inputs.size()), t);
+          targets.push_back(input[t]);
+          input[t] = options_.mask_id;
+        }
+      }
+      tokens += window.length;
+      inputs.push_back(std::move(input));
+    }
+    figures_.tokens += tokens;
+    if (targets.empty()) return tokens;
+    auto [ids, lengths] = PadSequences(inputs);
+    // Flat indices b * longest + t of the masked tokens.
+    std::vector<int64_t> positions;
+    positions.reserve(masked_at.size());
+    for (const auto& [row, token] : masked_at) {
+      positions.push_back(row * ids.size(1) + token);
+    }
+
+    adamw_.SetLearningRate(ScheduledLearningRate(
+        options_.learning_rate, options_.warmup_fraction,
+        (epoch - 1) * steps_per_epoch_ + step,
+        steps_per_epoch_ * options_.epochs));
+    adamw_.optimizer->zero_grad();
+    const torch::Tensor states = encoder_->Encode(ids, lengths);
+    const torch::Tensor picked = states.reshape({-1, states.size(2)})
+                                     .index_select(0, torch::tensor(positions));
+    const torch::Tensor logits =
+        torch::matmul(picked, encoder_->embedding_weight().t()) + output_bias_;
+    const torch::Tensor truth = torch::tensor(targets);
+    const torch::Tensor loss = torch::cross_entropy_loss(logits, truth);
+    loss.backward();
+    torch::nn::utils::clip_grad_norm_(parameters_, options_.max_grad_norm);
+    adamw_.optimizer->step();
+
+    loss_sum_ += loss.item<double>() * static_cast<double>(targets.size());
+    masked_total_ += static_cast<int64_t>(targets.size());
+    masked_right_ += (logits.argmax(1) == truth).sum().item<int64_t>();
+    return tokens;
+  }
+
+  double RunningLoss(int64_t /*steps*/) const override {
+    return masked_total_ > 0 ? loss_sum_ / static_cast<double>(masked_total_)
+                             : 0.0;
+  }
+
+  nlohmann::json RunningFigures() const override {
+    return {{"loss_sum", loss_sum_},
+            {"masked_total", masked_total_},
+            {"masked_right", masked_right_},
+            {"epoch_tokens", figures_.tokens}};
+  }
+  void RestoreRunningFigures(const nlohmann::json& figures) override {
+    loss_sum_ = figures.at("loss_sum").get<double>();
+    masked_total_ = figures.at("masked_total").get<int64_t>();
+    masked_right_ = figures.at("masked_right").get<int64_t>();
+    figures_.tokens = figures.at("epoch_tokens").get<int64_t>();
+  }
+
+  absl::Status FinishEpoch(int /*epoch*/, Clock::time_point started) override {
+    figures_.loss = RunningLoss(0);
+    figures_.masked_accuracy = masked_total_ > 0
+                                   ? static_cast<double>(masked_right_) /
+                                         static_cast<double>(masked_total_)
+                                   : 0.0;
+    figures_.seconds =
+        std::chrono::duration<double>(Clock::now() - started).count();
+    summaries_.push_back(figures_);
+    if (on_epoch_) on_epoch_(figures_);
+    return absl::OkStatus();
+  }
+
+  void SaveState(const fs::path& directory,
+                 nlohmann::json& /*state*/) const override {
+    torch::save(output_bias_, (directory / kOutputBiasCheckpoint).string());
+  }
+  void LoadState(const fs::path& directory,
+                 const nlohmann::json& /*state*/) override {
+    torch::Tensor bias;
+    torch::load(bias, (directory / kOutputBiasCheckpoint).string());
+    torch::NoGradGuard no_grad;
+    output_bias_.copy_(bias);
+  }
+
+  const std::vector<PretrainEpochSummary>& summaries() const {
+    return summaries_;
+  }
+
+ private:
+  static std::vector<torch::Tensor> WithOutputBias(
+      std::vector<torch::Tensor> parameters, const torch::Tensor& bias) {
+    parameters.push_back(bias);
+    return parameters;
+  }
+
+  Encoder encoder_;
+  const PretrainerOptions& options_;
+  const std::vector<std::vector<int32_t>>& documents_;
+  const std::vector<Window>& windows_;
+  const std::function<void(const PretrainEpochSummary&)> on_epoch_;
+  torch::Tensor output_bias_;
+  const std::vector<torch::Tensor> parameters_;
+  ScheduledAdamW adamw_;
+  const int64_t steps_per_epoch_;
+  std::vector<std::vector<size_t>> batches_;
+  PretrainEpochSummary figures_;
+  double loss_sum_ = 0.0;
+  int64_t masked_total_ = 0;
+  int64_t masked_right_ = 0;
+  std::vector<PretrainEpochSummary> summaries_;
+};
+
 }  // namespace
 
 Pretrainer::Pretrainer(Encoder encoder, PretrainerOptions options)
@@ -93,146 +255,20 @@ absl::StatusOr<std::vector<PretrainEpochSummary>> Pretrainer::TrainEpochs(
   if (windows.empty()) {
     return absl::InvalidArgumentError("no pre-training text");
   }
-  const int64_t vocab = encoder_->config().vocab_size;
-
-  // The output bias of the masked-token head; its weights are the embeddings.
-  torch::Tensor output_bias = torch::zeros({vocab}, torch::requires_grad());
-  std::vector<torch::Tensor> parameters = encoder_->parameters();
-  parameters.push_back(output_bias);
-  ScheduledAdamW adamw =
-      MakeAdamW(parameters, options_.learning_rate, options_.weight_decay);
-  torch::optim::AdamW& optimizer = *adamw.optimizer;
-
-  const auto steps_per_epoch = static_cast<int64_t>(
-      (windows.size() + options_.batch_size - 1) / options_.batch_size);
-  const int64_t total_steps = steps_per_epoch * options_.epochs;
-
-  const fs::path checkpoints(options_.checkpoint_dir);
-  int first_epoch = 1;
-  if (options_.resume && fs::exists(checkpoints / "state.json")) {
-    try {
-      torch::load(encoder_, (checkpoints / "model.pt").string());
-      torch::load(optimizer, (checkpoints / "optimizer.pt").string());
-      torch::Tensor bias;
-      torch::load(bias, (checkpoints / "output_bias.pt").string());
-      torch::NoGradGuard no_grad;
-      output_bias.copy_(bias);
-      std::ifstream state(checkpoints / "state.json");
-      first_epoch = nlohmann::json::parse(state).at("epoch").get<int>() + 1;
-    } catch (const std::exception& e) {
-      return absl::DataLossError(
-          absl::StrCat("cannot resume pre-training from '",
-                       options_.checkpoint_dir, "': ", e.what()));
-    }
+  MaskedTokenTask task(encoder_, options_, documents, windows, on_epoch);
+  EpochLoopOptions loop;
+  loop.epochs = options_.epochs;
+  loop.generator_seed = options_.seed * 1000033ULL;
+  loop.torch_seed = options_.seed * 104729ULL;
+  loop.checkpoint_dir = options_.checkpoint_dir;
+  loop.resume = options_.resume;
+  loop.checkpoint_every_steps = options_.checkpoint_every_steps;
+  if (absl::Status ran = RunEpochs(task, *encoder_, task.optimizer(), loop,
+                                   "pre-training", on_progress);
+      !ran.ok()) {
+    return ran;
   }
-
-  std::vector<PretrainEpochSummary> summaries;
-  const auto run_start = Clock::now();
-  int64_t steps_this_run = 0;
-  for (int epoch = first_epoch; epoch <= options_.epochs; ++epoch) {
-    const auto epoch_start = Clock::now();
-    std::mt19937_64 rng(options_.seed * 1000033ULL +
-                        static_cast<uint64_t>(epoch));
-    torch::manual_seed(options_.seed * 104729ULL +
-                       static_cast<uint64_t>(epoch));
-    const std::vector<std::vector<size_t>> batches =
-        PlanBatches(windows, options_.batch_size, rng);
-    encoder_->train();
-    std::bernoulli_distribution masked(options_.mask_fraction);
-    PretrainEpochSummary summary;
-    summary.epoch = epoch;
-    double loss_sum = 0.0;
-    int64_t masked_total = 0;
-    int64_t masked_right = 0;
-    for (int64_t step = 0; step < steps_per_epoch; ++step) {
-      std::vector<std::vector<int32_t>> inputs;
-      std::vector<int64_t>
-          positions;  // flat index b * longest + t, filled below
-      std::vector<int64_t> targets;
-      std::vector<std::pair<int64_t, int64_t>> masked_at;  // (row, token)
-      for (const size_t w : batches[step]) {
-        const Window& window = windows[w];
-        const auto& ids = documents[window.document];
-        std::vector<int32_t> input(ids.begin() + window.start,
-                                   ids.begin() + window.start + window.length);
-        for (int64_t t = 0; t < window.length; ++t) {
-          if (masked(rng)) {
-            masked_at.emplace_back(static_cast<int64_t>(inputs.size()), t);
-            targets.push_back(input[t]);
-            input[t] = options_.mask_id;
-          }
-        }
-        summary.tokens += window.length;
-        inputs.push_back(std::move(input));
-      }
-      if (targets.empty()) continue;
-      auto [ids, lengths] = PadSequences(inputs);
-      positions.reserve(masked_at.size());
-      for (const auto& [row, token] : masked_at) {
-        positions.push_back(row * ids.size(1) + token);
-      }
-
-      adamw.SetLearningRate(ScheduledLearningRate(
-          options_.learning_rate, options_.warmup_fraction,
-          (epoch - 1) * steps_per_epoch + step, total_steps));
-      optimizer.zero_grad();
-      const torch::Tensor states = encoder_->Encode(ids, lengths);
-      const torch::Tensor picked =
-          states.reshape({-1, states.size(2)})
-              .index_select(0, torch::tensor(positions));
-      const torch::Tensor logits =
-          torch::matmul(picked, encoder_->embedding_weight().t()) + output_bias;
-      const torch::Tensor truth = torch::tensor(targets);
-      const torch::Tensor loss = torch::cross_entropy_loss(logits, truth);
-      loss.backward();
-      torch::nn::utils::clip_grad_norm_(parameters, options_.max_grad_norm);
-      optimizer.step();
-
-      loss_sum += loss.item<double>() * static_cast<double>(targets.size());
-      masked_total += static_cast<int64_t>(targets.size());
-      masked_right += (logits.argmax(1) == truth).sum().item<int64_t>();
-      ++steps_this_run;
-      if (on_progress) {
-        const double elapsed =
-            std::chrono::duration<double>(Clock::now() - epoch_start).count();
-        const double run_elapsed =
-            std::chrono::duration<double>(Clock::now() - run_start).count();
-        const int64_t remaining = (options_.epochs - epoch) * steps_per_epoch +
-                                  (steps_per_epoch - step - 1);
-        on_progress(Progress{
-            epoch, options_.epochs, step + 1, steps_per_epoch,
-            loss_sum / static_cast<double>(masked_total),
-            static_cast<double>(summary.tokens) / std::max(elapsed, 1e-9),
-            run_elapsed / static_cast<double>(steps_this_run) *
-                static_cast<double>(remaining)});
-      }
-    }
-    summary.loss =
-        masked_total > 0 ? loss_sum / static_cast<double>(masked_total) : 0.0;
-    summary.masked_accuracy = masked_total > 0
-                                  ? static_cast<double>(masked_right) /
-                                        static_cast<double>(masked_total)
-                                  : 0.0;
-    summary.seconds =
-        std::chrono::duration<double>(Clock::now() - epoch_start).count();
-    summaries.push_back(summary);
-    if (on_epoch) on_epoch(summary);
-    if (!options_.checkpoint_dir.empty()) {
-      try {
-        fs::create_directories(checkpoints);
-        torch::save(encoder_, (checkpoints / "model.pt").string());
-        torch::save(optimizer, (checkpoints / "optimizer.pt").string());
-        torch::save(output_bias, (checkpoints / "output_bias.pt").string());
-        std::ofstream(checkpoints / "state.json")
-            << nlohmann::json{{"epoch", epoch}}.dump() << "\n";
-      } catch (const std::exception& e) {
-        return absl::InternalError(
-            absl::StrCat("writing the pre-training checkpoint: ", e.what()));
-      }
-    }
-  }
-  encoder_->eval();
-  return summaries;
+  return task.summaries();
 }
 
 }  // namespace wersa::train

@@ -8,7 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "model/encoder.h"
-#include "model/train/trainer.h"
+#include "model/train/epoch_loop.h"
 
 namespace wersa::train {
 
@@ -30,6 +30,9 @@ struct PretrainerOptions {
   uint64_t seed = 1;
   std::string checkpoint_dir;  // empty: no checkpoints
   bool resume = false;
+  // Also checkpoint every this many steps within an epoch (0: at its end
+  // only): an epoch over all the text outlasts a working session.
+  int64_t checkpoint_every_steps = 0;
 };
 
 struct PretrainEpochSummary {

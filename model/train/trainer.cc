@@ -1,6 +1,5 @@
 #include "model/train/trainer.h"
 
-#include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -19,6 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "model/ensemble.h"
+#include "model/train/epoch_loop.h"
 #include "model/train/metrics.h"
 #include "model/train/training_support.h"
 
@@ -28,11 +28,7 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-constexpr char kModelCheckpoint[] = "model.pt";
 constexpr char kBestCheckpoint[] = "best.pt";
-constexpr char kOptimizerCheckpoint[] = "optimizer.pt";
-constexpr char kStateCheckpoint[] = "state.json";
-constexpr char kTorchRngCheckpoint[] = "torch_rng.pt";
 
 struct Batch {
   torch::Tensor ids;
@@ -195,6 +191,157 @@ ScheduledAdamW MakeTrainerAdamW(const EncoderImpl& encoder,
                    {{table}, options.ngram_learning_rate_scale,
                     ngram_weight_decay});
 }
+
+// Every example has tokens and labels in range.
+absl::Status CheckExamples(const std::vector<Example>& examples,
+                           const ModelConfig& config) {
+  for (const Example& example : examples) {
+    if (example.ids.empty() || example.labels.empty()) {
+      return absl::InvalidArgumentError("an example has no tokens or no label");
+    }
+    for (const int label : example.labels) {
+      if (label < 0 || label >= config.num_labels) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("label index ", label, " out of range"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Supervised classification in the epoch loop: windows of the drawn examples,
+// (weighted) cross-entropy, validation after each epoch and the best epoch's
+// weights kept.
+class ClassificationTask : public EpochTask {
+ public:
+  ClassificationTask(Encoder encoder, ScheduledAdamW& adamw,
+                     const TrainerOptions& options,
+                     const std::vector<Example>& train,
+                     const std::vector<Example>& validation,
+                     std::function<void(const EpochSummary&)> on_epoch)
+      : encoder_(std::move(encoder)),
+        adamw_(adamw),
+        options_(options),
+        train_(train),
+        validation_(validation),
+        on_epoch_(std::move(on_epoch)),
+        class_weights_(ClassWeights(train, encoder_->config().num_labels,
+                                    options.class_weighting)),
+        steps_per_epoch_(static_cast<int64_t>(
+            (ExpectedEpochDraws(train) + options.batch_size - 1) /
+            options.batch_size)) {}
+
+  int64_t StepsPerEpoch() const override { return steps_per_epoch_; }
+
+  void StartEpoch(int /*epoch*/, std::mt19937_64& rng) override {
+    order_ = EpochDraws(train_, rng);
+    if (options_.group_by_length) {
+      order_ = GroupByLength(std::move(order_), train_, options_.window_tokens,
+                             static_cast<size_t>(options_.batch_size), rng);
+    }
+    loss_sum_ = 0.0;
+  }
+
+  int64_t Step(int epoch, int64_t step, std::mt19937_64& rng) override {
+    const size_t from = static_cast<size_t>(step * options_.batch_size);
+    const size_t to = std::min(order_.size(), from + options_.batch_size);
+    const std::vector<size_t> indices(order_.begin() + from,
+                                      order_.begin() + to);
+    const ModelConfig& config = encoder_->config();
+    const Batch batch = TrainingBatch(train_, indices, options_, config, rng);
+    adamw_.SetLearningRate(ScheduledLearningRate(
+        options_.learning_rate, options_.warmup_fraction,
+        (epoch - 1) * steps_per_epoch_ + step,
+        steps_per_epoch_ * options_.epochs));
+    adamw_.optimizer->zero_grad();
+    const torch::Tensor logits = encoder_->forward(batch.ids, batch.lengths);
+    torch::Tensor loss;
+    if (config.problem_type == ProblemType::kMultiLabel) {
+      loss = torch::binary_cross_entropy_with_logits(logits, batch.targets);
+    } else {
+      auto loss_options =
+          torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(
+              options_.label_smoothing);
+      loss_options.weight(class_weights_);
+      loss = torch::nn::functional::cross_entropy(logits, batch.targets,
+                                                  loss_options);
+    }
+    loss.backward();
+    torch::nn::utils::clip_grad_norm_(encoder_->parameters(),
+                                      options_.max_grad_norm);
+    adamw_.optimizer->step();
+    loss_sum_ += loss.item<double>();
+    return batch.tokens;
+  }
+
+  double RunningLoss(int64_t steps) const override {
+    return loss_sum_ / static_cast<double>(steps);
+  }
+
+  nlohmann::json RunningFigures() const override {
+    return {{"loss_sum", loss_sum_}};
+  }
+  void RestoreRunningFigures(const nlohmann::json& figures) override {
+    loss_sum_ = figures.at("loss_sum").get<double>();
+  }
+
+  absl::Status FinishEpoch(int epoch, Clock::time_point started) override {
+    absl::StatusOr<Selection> selection =
+        Validate(encoder_, validation_, options_);
+    if (!selection.ok()) return selection.status();
+    EpochSummary summary;
+    summary.epoch = epoch;
+    summary.train_loss = loss_sum_ / static_cast<double>(steps_per_epoch_);
+    summary.validation_macro_f1 = selection->macro_f1;
+    summary.validation_accuracy = selection->accuracy;
+    summary.best =
+        validation_.empty() || best_state_.empty() || selection->Improves(best_);
+    if (summary.best) {
+      best_ = *selection;
+      best_state_ = CloneState(encoder_);
+    }
+    summary.seconds =
+        std::chrono::duration<double>(Clock::now() - started).count();
+    summaries_.push_back(summary);
+    if (on_epoch_) on_epoch_(summary);
+    return absl::OkStatus();
+  }
+
+  void SaveState(const fs::path& directory,
+                 nlohmann::json& state) const override {
+    SaveNamed(best_state_, directory / kBestCheckpoint);
+    state["best_macro_f1"] = best_.macro_f1;
+    state["best_accuracy"] = best_.accuracy;
+  }
+  void LoadState(const fs::path& directory,
+                 const nlohmann::json& state) override {
+    best_state_ = LoadNamed(directory / kBestCheckpoint);
+    best_ = Selection{state.at("best_macro_f1").get<double>(),
+                      state.at("best_accuracy").get<double>()};
+  }
+
+  // The encoder back at the best epoch's weights.
+  void RestoreBest() {
+    if (!best_state_.empty()) RestoreState(encoder_, best_state_);
+  }
+
+  const std::vector<EpochSummary>& summaries() const { return summaries_; }
+
+ private:
+  Encoder encoder_;
+  ScheduledAdamW& adamw_;
+  const TrainerOptions& options_;
+  const std::vector<Example>& train_;
+  const std::vector<Example>& validation_;
+  const std::function<void(const EpochSummary&)> on_epoch_;
+  const torch::Tensor class_weights_;
+  const int64_t steps_per_epoch_;
+  std::vector<size_t> order_;
+  double loss_sum_ = 0.0;
+  Selection best_;
+  NamedTensors best_state_;
+  std::vector<EpochSummary> summaries_;
+};
 
 }  // namespace
 
@@ -412,237 +559,36 @@ absl::StatusOr<std::vector<EpochSummary>> Trainer::TrainEpochs(
     const std::function<void(const Progress&)>& on_progress,
     const std::function<void(const EpochSummary&)>& on_epoch) {
   if (train.empty()) return absl::InvalidArgumentError("no training examples");
-  const ModelConfig& config = encoder_->config();
-  for (const auto* set : {&train, &validation}) {
-    for (const Example& example : *set) {
-      if (example.ids.empty() || example.labels.empty()) {
-        return absl::InvalidArgumentError(
-            "an example has no tokens or no label");
-      }
-      for (const int label : example.labels) {
-        if (label < 0 || label >= config.num_labels) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("label index ", label, " out of range"));
-        }
-      }
-    }
+  if (absl::Status valid = CheckExamples(train, encoder_->config());
+      !valid.ok()) {
+    return valid;
   }
-
+  if (absl::Status valid = CheckExamples(validation, encoder_->config());
+      !valid.ok()) {
+    return valid;
+  }
   ScheduledAdamW adamw = MakeTrainerAdamW(*encoder_, options_);
-  torch::optim::AdamW& optimizer = *adamw.optimizer;
-
-  const torch::Tensor class_weights =
-      ClassWeights(train, config.num_labels, options_.class_weighting);
-  const bool multi_label = config.problem_type == ProblemType::kMultiLabel;
-  const auto steps_per_epoch = static_cast<int64_t>(
-      (ExpectedEpochDraws(train) + options_.batch_size - 1) /
-      options_.batch_size);
-  if (steps_per_epoch == 0) {
+  ClassificationTask task(encoder_, adamw, options_, train, validation,
+                          on_epoch);
+  if (task.StepsPerEpoch() == 0) {
     return absl::InvalidArgumentError("an epoch draws no training example");
   }
-  const int64_t total_steps = steps_per_epoch * options_.epochs;
-
-  std::vector<EpochSummary> summaries;
-  Selection best;
-  NamedTensors best_state;
-  int first_epoch = 1;
-  // Where an interrupted epoch resumes: its first step not yet taken, and the
-  // state of both generators and of the running figures at that step.
-  struct PartialEpoch {
-    int64_t step = 0;
-    double loss_sum = 0.0;
-    int64_t tokens = 0;
-    std::string rng;
-    torch::Tensor torch_rng;
-  };
-  std::optional<PartialEpoch> partial;
-  const fs::path checkpoints(options_.checkpoint_dir);
-  // A run interrupted before its first checkpoint has nothing to resume
-  // from: it starts at epoch 1, as the pre-trainer does.
-  if (options_.resume && !options_.checkpoint_dir.empty() &&
-      fs::exists(checkpoints / kStateCheckpoint)) {
-    try {
-      torch::load(encoder_, (checkpoints / kModelCheckpoint).string());
-      torch::load(optimizer, (checkpoints / kOptimizerCheckpoint).string());
-      best_state = LoadNamed(checkpoints / kBestCheckpoint);
-      std::ifstream state_file(checkpoints / kStateCheckpoint);
-      const nlohmann::json state = nlohmann::json::parse(state_file);
-      first_epoch = state.at("epoch").get<int>() + 1;
-      best = Selection{state.at("best_macro_f1").get<double>(),
-                       state.at("best_accuracy").get<double>()};
-      if (const auto within = state.find("within_epoch");
-          within != state.end()) {
-        PartialEpoch resumed;
-        resumed.step = within->at("step").get<int64_t>();
-        resumed.loss_sum = within->at("loss_sum").get<double>();
-        resumed.tokens = within->at("tokens").get<int64_t>();
-        resumed.rng = within->at("rng").get<std::string>();
-        torch::load(resumed.torch_rng,
-                    (checkpoints / kTorchRngCheckpoint).string());
-        partial = std::move(resumed);
-      }
-    } catch (const std::exception& e) {
-      return absl::DataLossError(absl::StrCat(
-          "cannot resume from '", options_.checkpoint_dir, "': ", e.what()));
-    }
+  EpochLoopOptions loop;
+  loop.epochs = options_.epochs;
+  loop.stop_after_epoch = options_.stop_after_epoch;
+  loop.generator_seed = options_.seed * 1000003ULL;
+  loop.torch_seed = options_.seed * 7919ULL;
+  loop.checkpoint_dir = options_.checkpoint_dir;
+  loop.resume = options_.resume;
+  loop.checkpoint_every_steps = options_.checkpoint_every_steps;
+  if (absl::Status ran = RunEpochs(task, *encoder_, *adamw.optimizer, loop,
+                                   "training", on_progress);
+      !ran.ok()) {
+    return ran;
   }
-
-  // Everything a resumed run needs; `within` (step, figures, generators)
-  // when the epoch is not finished.
-  const auto save_checkpoint = [&](int completed_epoch,
-                                   const nlohmann::json& within,
-                                   const torch::Tensor& torch_rng) {
-    fs::create_directories(checkpoints);
-    torch::save(encoder_, (checkpoints / kModelCheckpoint).string());
-    torch::save(optimizer, (checkpoints / kOptimizerCheckpoint).string());
-    SaveNamed(best_state, checkpoints / kBestCheckpoint);
-    nlohmann::json state = {{"epoch", completed_epoch},
-                            {"best_macro_f1", best.macro_f1},
-                            {"best_accuracy", best.accuracy}};
-    if (!within.is_null()) {
-      state["within_epoch"] = within;
-      torch::save(torch_rng, (checkpoints / kTorchRngCheckpoint).string());
-    }
-    // Written last and renamed into place: a checkpoint interrupted while
-    // being written leaves the previous state.json, never a torn one.
-    const fs::path temporary =
-        checkpoints / (std::string(kStateCheckpoint) + ".tmp");
-    std::ofstream(temporary) << state.dump(2) << "\n";
-    fs::rename(temporary, checkpoints / kStateCheckpoint);
-  };
-
-  const auto run_start = Clock::now();
-  int64_t steps_done_this_run = 0;
-  const int last_epoch =
-      options_.stop_after_epoch > 0
-          ? std::min(options_.epochs, options_.stop_after_epoch)
-          : options_.epochs;
-  for (int epoch = first_epoch; epoch <= last_epoch; ++epoch) {
-    const auto epoch_start = Clock::now();
-    // Seeding per epoch makes a resumed run continue exactly as an
-    // uninterrupted one would.
-    std::mt19937_64 rng(options_.seed * 1000003ULL +
-                        static_cast<uint64_t>(epoch));
-    torch::manual_seed(options_.seed * 7919ULL + static_cast<uint64_t>(epoch));
-    std::vector<size_t> order = EpochDraws(train, rng);
-    if (options_.group_by_length) {
-      order = GroupByLength(std::move(order), train, options_.window_tokens,
-                            static_cast<size_t>(options_.batch_size), rng);
-    }
-
-    encoder_->train();
-    double loss_sum = 0.0;
-    int64_t tokens = 0;
-    int64_t first_step = 0;
-    int64_t tokens_before_this_run = 0;
-    if (partial.has_value()) {
-      first_step = partial->step;
-      loss_sum = partial->loss_sum;
-      tokens = partial->tokens;
-      tokens_before_this_run = tokens;
-      std::istringstream(partial->rng) >> rng;
-      // A copy of the handle shares the generator itself.
-      at::Generator generator = at::detail::getDefaultCPUGenerator();
-      generator.set_state(partial->torch_rng);
-      partial.reset();
-    }
-    for (int64_t step = first_step; step < steps_per_epoch; ++step) {
-      const size_t from = static_cast<size_t>(step * options_.batch_size);
-      const size_t to = std::min(order.size(), from + options_.batch_size);
-      const std::vector<size_t> indices(order.begin() + from,
-                                        order.begin() + to);
-      const Batch batch = TrainingBatch(train, indices, options_, config, rng);
-
-      const int64_t global_step = (epoch - 1) * steps_per_epoch + step;
-      adamw.SetLearningRate(ScheduledLearningRate(options_.learning_rate,
-                                                  options_.warmup_fraction,
-                                                  global_step, total_steps));
-      optimizer.zero_grad();
-      const torch::Tensor logits = encoder_->forward(batch.ids, batch.lengths);
-      torch::Tensor loss;
-      if (multi_label) {
-        loss = torch::binary_cross_entropy_with_logits(logits, batch.targets);
-      } else {
-        auto loss_options =
-            torch::nn::functional::CrossEntropyFuncOptions().label_smoothing(
-                options_.label_smoothing);
-        loss_options.weight(class_weights);
-        loss = torch::nn::functional::cross_entropy(logits, batch.targets,
-                                                    loss_options);
-      }
-      loss.backward();
-      torch::nn::utils::clip_grad_norm_(encoder_->parameters(),
-                                        options_.max_grad_norm);
-      optimizer.step();
-
-      loss_sum += loss.item<double>();
-      tokens += batch.tokens;
-      ++steps_done_this_run;
-      if (on_progress) {
-        const double elapsed =
-            std::chrono::duration<double>(Clock::now() - epoch_start).count();
-        const double run_elapsed =
-            std::chrono::duration<double>(Clock::now() - run_start).count();
-        const int64_t remaining = (options_.epochs - epoch) * steps_per_epoch +
-                                  (steps_per_epoch - step - 1);
-        on_progress(
-            Progress{epoch, options_.epochs, step + 1, steps_per_epoch,
-                     loss_sum / static_cast<double>(step + 1),
-                     static_cast<double>(tokens - tokens_before_this_run) /
-                         std::max(elapsed, 1e-9),
-                     run_elapsed / static_cast<double>(steps_done_this_run) *
-                         static_cast<double>(remaining)});
-      }
-      if (!options_.checkpoint_dir.empty() &&
-          options_.checkpoint_every_steps > 0 && step + 1 < steps_per_epoch &&
-          (step + 1) % options_.checkpoint_every_steps == 0) {
-        std::ostringstream rng_state;
-        rng_state << rng;
-        try {
-          save_checkpoint(epoch - 1,
-                          {{"step", step + 1},
-                           {"loss_sum", loss_sum},
-                           {"tokens", tokens},
-                           {"rng", rng_state.str()}},
-                          at::detail::getDefaultCPUGenerator().get_state());
-        } catch (const std::exception& e) {
-          return absl::InternalError(
-              absl::StrCat("writing the checkpoint: ", e.what()));
-        }
-      }
-    }
-
-    absl::StatusOr<Selection> selection =
-        Validate(encoder_, validation, options_);
-    if (!selection.ok()) return selection.status();
-    EpochSummary summary;
-    summary.epoch = epoch;
-    summary.train_loss = loss_sum / static_cast<double>(steps_per_epoch);
-    summary.validation_macro_f1 = selection->macro_f1;
-    summary.validation_accuracy = selection->accuracy;
-    summary.best =
-        validation.empty() || best_state.empty() || selection->Improves(best);
-    if (summary.best) {
-      best = *selection;
-      best_state = CloneState(encoder_);
-    }
-    summary.seconds =
-        std::chrono::duration<double>(Clock::now() - epoch_start).count();
-    summaries.push_back(summary);
-    if (on_epoch) on_epoch(summary);
-
-    if (!options_.checkpoint_dir.empty()) {
-      try {
-        save_checkpoint(epoch, nullptr, torch::Tensor());
-      } catch (const std::exception& e) {
-        return absl::InternalError(
-            absl::StrCat("writing the checkpoint: ", e.what()));
-      }
-    }
-  }
-  if (!best_state.empty()) RestoreState(encoder_, best_state);
+  task.RestoreBest();
   encoder_->eval();
-  return summaries;
+  return task.summaries();
 }
 
 }  // namespace wersa::train

@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "model/encoder.h"
 #include "model/model_config.h"
+#include "model/train/epoch_loop.h"
 #include "model/train/metrics.h"
 
 namespace wersa::train {
@@ -119,16 +120,6 @@ struct EpochSummary {
   double validation_macro_f1 = 0.0;
   double seconds = 0.0;
   bool best = false;
-};
-
-struct Progress {
-  int epoch = 0;
-  int epochs = 0;
-  int64_t step = 0;   // within the epoch
-  int64_t steps = 0;  // per epoch
-  double loss = 0.0;  // running mean over the epoch
-  double tokens_per_second = 0.0;
-  double eta_seconds = 0.0;  // for the whole run
 };
 
 // Trains an encoder's classifier. The best epoch by validation macro-F1 (ties:

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@ using ::testing::HasSubstr;
 using testing_support::GeneratedDocuments;
 using testing_support::SmallConfig;
 using testing_support::SmallTokenizer;
+using testing_support::TemporaryDirectory;
 
 std::vector<std::vector<int32_t>> GeneratedTexts(int count) {
   std::vector<std::vector<int32_t>> texts;
@@ -44,6 +46,57 @@ TEST(PretrainerTest, MaskedTokenLossFalls) {
   ASSERT_EQ(epochs->size(), 3U);
   EXPECT_LT(epochs->back().loss, epochs->front().loss);
   EXPECT_GT(epochs->back().masked_accuracy, 0.0);
+}
+
+// Interrupted part-way through its second epoch and resumed from the last
+// mid-epoch checkpoint, a run ends with the weights and figures of one that
+// ran straight through.
+TEST(PretrainerTest, ResumedMidEpochEqualsUninterruptedRun) {
+  const std::vector<std::vector<int32_t>> texts = GeneratedTexts(24);
+  const std::string straight_dir = TemporaryDirectory("pretrain_straight");
+  const std::string snapshot_dir = TemporaryDirectory("pretrain_snapshot");
+  const auto run = [&](const std::string& checkpoints, bool resume,
+                       bool snapshot,
+                       std::vector<PretrainEpochSummary>* epochs) {
+    torch::manual_seed(4);
+    Encoder encoder(SmallConfig());
+    PretrainerOptions options = TinyOptions();
+    options.checkpoint_dir = checkpoints;
+    options.checkpoint_every_steps = 2;
+    options.resume = resume;
+    Pretrainer pretrainer(encoder, options);
+    // At epoch 2's fourth step the checkpoint of its second is on disk.
+    const auto copy_mid_epoch = [&](const Progress& p) {
+      if (snapshot && p.epoch == 2 && p.step == 4) {
+        std::filesystem::copy(
+            checkpoints, snapshot_dir,
+            std::filesystem::copy_options::recursive |
+                std::filesystem::copy_options::overwrite_existing);
+      }
+    };
+    absl::StatusOr<std::vector<PretrainEpochSummary>> result =
+        pretrainer.Train(texts, copy_mid_epoch, nullptr);
+    EXPECT_TRUE(result.ok()) << result.status();
+    if (result.ok()) *epochs = *result;
+    return encoder;
+  };
+  std::vector<PretrainEpochSummary> straight_epochs;
+  std::vector<PretrainEpochSummary> resumed_epochs;
+  Encoder straight = run(straight_dir, false, true, &straight_epochs);
+  ASSERT_TRUE(std::filesystem::exists(snapshot_dir + "/state.json"));
+  Encoder resumed = run(snapshot_dir, true, false, &resumed_epochs);
+  ASSERT_EQ(straight_epochs.size(), 3U);
+  // The resumed run reports the epochs it finished: the second and third.
+  ASSERT_EQ(resumed_epochs.size(), 2U);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(resumed_epochs[i].epoch, straight_epochs[i + 1].epoch);
+    EXPECT_DOUBLE_EQ(resumed_epochs[i].loss, straight_epochs[i + 1].loss);
+    EXPECT_EQ(resumed_epochs[i].tokens, straight_epochs[i + 1].tokens);
+  }
+  const auto expected = straight->named_parameters();
+  for (const auto& item : resumed->named_parameters()) {
+    EXPECT_TRUE(torch::equal(item.value(), expected[item.key()])) << item.key();
+  }
 }
 
 // LibTorch throws on an embedding index past the table; both trainers return
