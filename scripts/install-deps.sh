@@ -37,7 +37,10 @@ build_packages=(
   libgrpc++-dev libgrpc-dev protobuf-compiler protobuf-compiler-grpc libprotobuf-dev
   libabsl-dev prometheus-cpp-dev libcivetweb-dev libcpp-httplib-dev nlohmann-json3-dev
   zlib1g-dev
-  # tls/: OpenSSL checks the PEM files (the library gRPC itself uses).
+  # model/train/: libarchive reads the data's tar archives.
+  libarchive-dev
+  # tls/: OpenSSL checks the PEM files (the library gRPC itself uses);
+  # model/train/ takes SHA-1 from it.
   libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )

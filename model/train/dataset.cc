@@ -20,7 +20,7 @@
 #include "absl/strings/str_split.h"
 #include "model/train/delimited_reader.h"
 #include "model/train/sha1.h"
-#include "model/train/tar_gz_reader.h"
+#include "model/train/tar_reader.h"
 #include "model/utf8.h"
 
 namespace wersa::train {
@@ -149,7 +149,7 @@ absl::StatusOr<std::vector<Document>> ReadFullTextCorpus(
   }
 
   std::vector<bool> found(rows.size(), false);
-  absl::Status status = ForEachTarGzFile(
+  absl::Status status = ForEachTarFile(
       tar_gz,
       [&](absl::string_view name, std::string contents) -> absl::Status {
         const auto it = index_of_path.find(name);

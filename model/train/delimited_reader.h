@@ -10,7 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "model/train/tar_gz_reader.h"
+#include "model/train/gz_file_reader.h"
 
 namespace wersa::train {
 

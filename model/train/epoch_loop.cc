@@ -132,8 +132,8 @@ absl::Status RunEpochs(
     try {
       resumed = LoadCheckpoint(checkpoints, task, model, optimizer);
     } catch (const std::exception& e) {
-      return absl::DataLossError(absl::StrCat("cannot resume ", what,
-                                              " from '", options.checkpoint_dir,
+      return absl::DataLossError(absl::StrCat("cannot resume ", what, " from '",
+                                              options.checkpoint_dir,
                                               "': ", e.what()));
     }
   }
@@ -151,9 +151,10 @@ absl::Status RunEpochs(
   const int64_t steps_per_epoch = task.StepsPerEpoch();
   const auto run_start = Clock::now();
   int64_t steps_this_run = 0;
-  const int last_epoch = options.stop_after_epoch > 0
-                             ? std::min(options.epochs, options.stop_after_epoch)
-                             : options.epochs;
+  const int last_epoch =
+      options.stop_after_epoch > 0
+          ? std::min(options.epochs, options.stop_after_epoch)
+          : options.epochs;
   for (int epoch = resumed.first_epoch; epoch <= last_epoch; ++epoch) {
     const auto epoch_start = Clock::now();
     std::mt19937_64 rng(options.generator_seed + static_cast<uint64_t>(epoch));
@@ -179,13 +180,13 @@ absl::Status RunEpochs(
             std::chrono::duration<double>(Clock::now() - run_start).count();
         const int64_t remaining = (options.epochs - epoch) * steps_per_epoch +
                                   (steps_per_epoch - step - 1);
-        on_progress(Progress{
-            epoch, options.epochs, step + 1, steps_per_epoch,
-            task.RunningLoss(step + 1),
-            static_cast<double>(tokens - tokens_before_this_run) /
-                std::max(elapsed, 1e-9),
-            run_elapsed / static_cast<double>(steps_this_run) *
-                static_cast<double>(remaining)});
+        on_progress(
+            Progress{epoch, options.epochs, step + 1, steps_per_epoch,
+                     task.RunningLoss(step + 1),
+                     static_cast<double>(tokens - tokens_before_this_run) /
+                         std::max(elapsed, 1e-9),
+                     run_elapsed / static_cast<double>(steps_this_run) *
+                         static_cast<double>(remaining)});
       }
       if (checkpointing && options.checkpoint_every_steps > 0 &&
           step + 1 < steps_per_epoch &&

@@ -139,10 +139,10 @@ class MaskedTokenTask : public EpochTask {
       positions.push_back(row * ids.size(1) + token);
     }
 
-    adamw_.SetLearningRate(ScheduledLearningRate(
-        options_.learning_rate, options_.warmup_fraction,
-        (epoch - 1) * steps_per_epoch_ + step,
-        steps_per_epoch_ * options_.epochs));
+    adamw_.SetLearningRate(
+        ScheduledLearningRate(options_.learning_rate, options_.warmup_fraction,
+                              (epoch - 1) * steps_per_epoch_ + step,
+                              steps_per_epoch_ * options_.epochs));
     adamw_.optimizer->zero_grad();
     const torch::Tensor states = encoder_->Encode(ids, lengths);
     const torch::Tensor picked = states.reshape({-1, states.size(2)})

@@ -7,9 +7,8 @@
 
 namespace wersa::train {
 
-// SHA-1 (FIPS 180-4) of `data` as 40 lowercase hex digits. It exists so the
-// split rule of the data README can be reproduced with Python's hashlib; it is
-// not meant for security.
+// SHA-1 of `data` (OpenSSL's) as 40 lowercase hex digits: the split rule of
+// the data README, reproducible with Python's hashlib; not for security.
 std::string Sha1Hex(absl::string_view data);
 
 }  // namespace wersa::train

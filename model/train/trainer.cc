@@ -187,9 +187,9 @@ ScheduledAdamW MakeTrainerAdamW(const EncoderImpl& encoder,
   for (const torch::Tensor& p : encoder.parameters()) {
     if (!p.is_same(table)) rest.push_back(p);
   }
-  return MakeAdamW(rest, options.learning_rate, options.weight_decay,
-                   {{table}, options.ngram_learning_rate_scale,
-                    ngram_weight_decay});
+  return MakeAdamW(
+      rest, options.learning_rate, options.weight_decay,
+      {{table}, options.ngram_learning_rate_scale, ngram_weight_decay});
 }
 
 // Every example has tokens and labels in range.
@@ -249,10 +249,10 @@ class ClassificationTask : public EpochTask {
                                       order_.begin() + to);
     const ModelConfig& config = encoder_->config();
     const Batch batch = TrainingBatch(train_, indices, options_, config, rng);
-    adamw_.SetLearningRate(ScheduledLearningRate(
-        options_.learning_rate, options_.warmup_fraction,
-        (epoch - 1) * steps_per_epoch_ + step,
-        steps_per_epoch_ * options_.epochs));
+    adamw_.SetLearningRate(
+        ScheduledLearningRate(options_.learning_rate, options_.warmup_fraction,
+                              (epoch - 1) * steps_per_epoch_ + step,
+                              steps_per_epoch_ * options_.epochs));
     adamw_.optimizer->zero_grad();
     const torch::Tensor logits = encoder_->forward(batch.ids, batch.lengths);
     torch::Tensor loss;
@@ -294,8 +294,8 @@ class ClassificationTask : public EpochTask {
     summary.train_loss = loss_sum_ / static_cast<double>(steps_per_epoch_);
     summary.validation_macro_f1 = selection->macro_f1;
     summary.validation_accuracy = selection->accuracy;
-    summary.best =
-        validation_.empty() || best_state_.empty() || selection->Improves(best_);
+    summary.best = validation_.empty() || best_state_.empty() ||
+                   selection->Improves(best_);
     if (summary.best) {
       best_ = *selection;
       best_state_ = CloneState(encoder_);

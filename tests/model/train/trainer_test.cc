@@ -213,10 +213,10 @@ TEST(TrainerTest, NgramTableTrainsAtItsOwnRate) {
     options.ngram_learning_rate_scale = scale;
     options.ngram_weight_decay = 0.0;
     Trainer trainer(encoder, options);
-    EXPECT_TRUE(trainer
-                    .Train(TopicExamples(8, 6), TopicExamples(4, 7), nullptr,
-                           nullptr)
-                    .ok());
+    EXPECT_TRUE(
+        trainer
+            .Train(TopicExamples(8, 6), TopicExamples(4, 7), nullptr, nullptr)
+            .ok());
     const double moved =
         (encoder->ngram_table() - table_before).abs().max().item<double>();
     return std::make_pair(encoder, moved);

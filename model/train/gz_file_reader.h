@@ -1,15 +1,12 @@
-#ifndef WERSA_MODEL_TRAIN_TAR_GZ_READER_H_
-#define WERSA_MODEL_TRAIN_TAR_GZ_READER_H_
+#ifndef WERSA_MODEL_TRAIN_GZ_FILE_READER_H_
+#define WERSA_MODEL_TRAIN_GZ_FILE_READER_H_
 
 #include <cstddef>
-#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
 
-#include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 
 // zlib's handle type, declared here so that zlib.h stays private to the
 // library.
@@ -43,22 +40,6 @@ class GzFileReader {
   std::unique_ptr<gzFile_s, Closer> file_;
 };
 
-// Receives one regular file of an archive: its name as stored (prefix and
-// long-name extensions applied) and its bytes.
-using TarFileVisitor =
-    std::function<absl::Status(absl::string_view name, std::string contents)>;
-
-// Calls `visit` for every regular file of the tar archive at `path`, in
-// archive order, and stops at the end-of-archive zero block. Reads ustar
-// (with its name prefix), GNU (with 'L' long names) and POSIX pax (with
-// `path` records) archives, gzip-compressed or not. Directories, links and
-// other non-regular entries are skipped. A missing file, a corrupt or
-// truncated gzip stream, a bad header checksum and an archive that ends before
-// its zero block are errors naming `path`; a non-OK status from `visit` stops
-// the walk and is returned unchanged.
-absl::Status ForEachTarGzFile(const std::string& path,
-                              const TarFileVisitor& visit);
-
 }  // namespace wersa::train
 
-#endif  // WERSA_MODEL_TRAIN_TAR_GZ_READER_H_
+#endif  // WERSA_MODEL_TRAIN_GZ_FILE_READER_H_
