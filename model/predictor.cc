@@ -3,11 +3,11 @@
 #include <torch/torch.h>
 
 #include <algorithm>
-#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "model/ensemble.h"
+#include "model/thread_count.h"
 
 namespace wersa {
 
@@ -30,11 +30,7 @@ absl::StatusOr<std::unique_ptr<Predictor>> Predictor::Create(
           "device ", options.device,
           " requested, but this LibTorch has no usable CUDA device"));
     }
-    const int threads = options.num_threads > 0
-                            ? options.num_threads
-                            : static_cast<int>(std::max(
-                                  1U, std::thread::hardware_concurrency()));
-    torch::set_num_threads(threads);
+    torch::set_num_threads(ResolveThreadCount(options.num_threads));
     for (Encoder& member : bundle.members) {
       member->to(device);
       member->eval();

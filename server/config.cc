@@ -205,7 +205,7 @@ std::string EnvironmentName(const std::string& flag) {
 
 }  // namespace
 
-absl::StatusOr<ServerConfig> ParseServerConfig(
+absl::StatusOr<ServerCommand> ParseServerCommand(
     int argc, const char* const* argv,
     const std::function<const char*(const char*)>& getenv) {
   const std::vector<Option> options = Options();
@@ -218,26 +218,31 @@ absl::StatusOr<ServerConfig> ParseServerConfig(
   specs.push_back({"help", "false", "show this help"});
   absl::StatusOr<CommandLine> line = CommandLine::Parse(argc, argv, specs);
   if (!line.ok()) return line.status();
+  ServerCommand command;
   if (line->Has("help")) {
-    return absl::NotFoundError(CommandLine::Usage(
-        "wersa-server", "Serves a WERSA document classifier over gRPC.",
-        specs));
+    command.usage = CommandLine::Usage(
+        "wersa-server", "Serves a WERSA document classifier over gRPC.", specs);
+    return command;
   }
-  ServerConfig config;
+  ServerConfig& config = command.config;
   for (const Option& option : options) {
     const std::string& name = option.flag.name;
     std::string value = option.flag.default_value;
+    // Where a bad value came from, for its message.
+    std::string source;
     if (line->Has(name)) {
       value = line->String(name);
     } else if (const char* env = getenv(EnvironmentName(name).c_str());
                env != nullptr) {
       value = env;
+      source = absl::StrCat("in ", EnvironmentName(name), ": ");
     }
     if (absl::Status applied = option.apply(value, &config); !applied.ok()) {
-      return applied;
+      return absl::Status(applied.code(),
+                          absl::StrCat(source, applied.message()));
     }
   }
-  return config;
+  return command;
 }
 
 }  // namespace wersa::server

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -58,9 +59,17 @@ struct ServerConfig {
   std::string tls_client_ca;
 };
 
-// Parses argv and the environment (through `getenv`, for tests). --help
-// returns a NOT_FOUND status whose message is the usage text.
-absl::StatusOr<ServerConfig> ParseServerConfig(
+// What a command line asks of the server: to serve with `config`, or, for
+// --help, to print `usage` and exit.
+struct ServerCommand {
+  ServerConfig config;
+  std::optional<std::string> usage;
+};
+
+// Parses argv and the environment (through `getenv`, for tests): a flag wins
+// over its WERSA_* variable, which wins over the default. A bad value, in
+// either, is INVALID_ARGUMENT naming the flag.
+absl::StatusOr<ServerCommand> ParseServerCommand(
     int argc, const char* const* argv,
     const std::function<const char*(const char*)>& getenv);
 

@@ -14,7 +14,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -23,6 +22,7 @@
 #include "model/cpu_kernels.h"
 #include "model/device_memory.h"
 #include "model/predictor.h"
+#include "model/thread_count.h"
 #include "server/batcher.h"
 #include "server/classifier_service.h"
 #include "server/config.h"
@@ -145,10 +145,7 @@ int Serve(const ServerConfig& config, const CpuKernelInfo& kernels,
   limits.max_batch_size = config.max_batch_size;
   // Documents are checked and tokenized on as many threads of the service's
   // own as inference gets (--threads).
-  const int preparation_threads =
-      config.threads > 0
-          ? config.threads
-          : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  const int preparation_threads = ResolveThreadCount(config.threads);
   ServiceCore core(batcher, preparer, limits, logger, metrics,
                    preparation_threads);
   ClassifierService service(core);
@@ -242,18 +239,19 @@ int main(int argc, char** argv) {
                  std::string(kernels.status().message()).c_str());
     return 1;
   }
-  absl::StatusOr<wersa::server::ServerConfig> config =
-      wersa::server::ParseServerConfig(
+  absl::StatusOr<wersa::server::ServerCommand> command =
+      wersa::server::ParseServerCommand(
           argc, argv, [](const char* name) { return std::getenv(name); });
-  if (!config.ok()) {
-    if (config.status().code() == absl::StatusCode::kNotFound) {  // --help
-      std::printf("%s", std::string(config.status().message()).c_str());
-      return 0;
-    }
+  if (!command.ok()) {
     std::fprintf(stderr, "wersa-server: %s\n",
-                 std::string(config.status().message()).c_str());
+                 std::string(command.status().message()).c_str());
     return 2;
   }
+  if (command->usage.has_value()) {
+    std::printf("%s", command->usage->c_str());
+    return 0;
+  }
+  const wersa::server::ServerConfig& config = command->config;
   // Signals are taken by sigwait in main, never by a handler on some
   // arbitrary thread: block them before any thread starts.
   sigset_t signals;
@@ -270,5 +268,5 @@ int main(int argc, char** argv) {
                  std::string(heap.message()).c_str());
   }
   const wersa::CachingHostAllocator host_allocator;
-  return wersa::server::Serve(*config, *kernels, host_allocator, signals);
+  return wersa::server::Serve(config, *kernels, host_allocator, signals);
 }

@@ -5,17 +5,15 @@
 #include <cstdio>
 #include <exception>
 #include <string>
-#include <thread>
 
 #include "model/caching_host_allocator.h"
 #include "model/cpu_kernels.h"
+#include "model/thread_count.h"
 
 namespace wersa::tools {
 
 int SetTorchThreads(int64_t requested) {
-  const int threads =
-      requested > 0 ? static_cast<int>(requested)
-                    : static_cast<int>(std::thread::hardware_concurrency());
+  const int threads = ResolveThreadCount(requested);
   torch::set_num_threads(threads);
   return threads;
 }

@@ -16,7 +16,6 @@
 #include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -25,6 +24,7 @@
 #include "model/exact_attention.h"
 #include "model/memory_tracking.h"
 #include "model/predictor.h"
+#include "model/thread_count.h"
 #include "model/wersa_attention.h"
 
 #ifdef WERSA_TORCH_CUDA
@@ -449,9 +449,9 @@ int main(int argc, char** argv) {
                  std::string(kernels.status().message()).c_str());
     return 1;
   }
-  const int threads =
-      std::stoi(TakeFlag(&argc, argv, "threads",
-                         std::to_string(std::thread::hardware_concurrency())));
+  // --threads 0: one per CPU, as in every binary.
+  const int threads = wersa::ResolveThreadCount(
+      std::stoi(TakeFlag(&argc, argv, "threads", "0")));
   const std::string model_dir =
       TakeFlag(&argc, argv, "model_dir", "models/arxiv-archive-11");
   torch::set_num_threads(threads);
