@@ -28,7 +28,8 @@ struct PartialEpoch {
   int64_t tokens = 0;
   std::string rng;
   torch::Tensor torch_rng;
-  nlohmann::json figures;
+  // The checkpoint's within_epoch object, as text: what the task restores.
+  std::string figures;
 };
 
 struct Resumed {
@@ -64,7 +65,7 @@ Resumed LoadCheckpoint(const fs::path& directory, EpochTask& task,
     partial.step = within->at("step").get<int64_t>();
     partial.tokens = within->at("tokens").get<int64_t>();
     partial.rng = within->at("rng").get<std::string>();
-    partial.figures = *within;
+    partial.figures = within->dump();
     torch::load(partial.torch_rng, (directory / kTorchRngCheckpoint).string());
     resumed.partial = std::move(partial);
   }
@@ -103,7 +104,7 @@ void RestorePartialEpoch(const PartialEpoch& partial, EpochTask& task,
   // A copy of the handle shares the generator itself.
   at::Generator generator = at::detail::getDefaultCPUGenerator();
   generator.set_state(partial.torch_rng);
-  task.RestoreRunningFigures(partial.figures);
+  task.RestoreRunningFigures(nlohmann::json::parse(partial.figures));
 }
 
 nlohmann::json WithinEpoch(const EpochTask& task, int64_t next_step,

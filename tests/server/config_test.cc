@@ -22,6 +22,7 @@ absl::StatusOr<ServerCommand> Parse(
     const std::map<std::string, std::string>& environment = {}) {
   args.insert(args.begin(), "wersa-server");
   std::vector<const char*> argv;
+  argv.reserve(args.size());
   for (const std::string& arg : args) argv.push_back(arg.c_str());
   return ParseServerCommand(
       static_cast<int>(argv.size()), argv.data(),
