@@ -446,11 +446,11 @@ absl::Status Run(const CommandLine& flags) {
   options.label_smoothing = number["label_smoothing"];
   options.token_dropout = number["token_dropout"];
   options.seed = static_cast<uint64_t>(number["seed"]);
-  options.checkpoint_dir = checkpoint_dir;
-  options.resume = *resume;
+  options.checkpoints.dir = checkpoint_dir;
+  options.checkpoints.resume = *resume;
   options.stop_after_epoch = static_cast<int>(number["stop_after_epoch"]);
   options.group_by_length = *group_by_length;
-  options.checkpoint_every_steps =
+  options.checkpoints.every_steps =
       static_cast<int64_t>(number["checkpoint_every_steps"]);
   if (options.epochs < 1 || options.batch_size < 1 ||
       options.window_tokens < 1) {
@@ -480,9 +480,8 @@ absl::Status Run(const CommandLine& flags) {
     pretrain.learning_rate = number["pretrain_learning_rate"];
     pretrain.weight_decay = options.weight_decay;
     pretrain.seed = options.seed;
-    pretrain.checkpoint_dir = options.checkpoint_dir + "/pretrain";
-    pretrain.resume = options.resume;
-    pretrain.checkpoint_every_steps = options.checkpoint_every_steps;
+    pretrain.checkpoints = options.checkpoints;
+    pretrain.checkpoints.dir += "/pretrain";
     train::Pretrainer pretrainer(encoder, pretrain);
     absl::StatusOr<std::vector<train::PretrainEpochSummary>> pretrained =
         pretrainer.Train(

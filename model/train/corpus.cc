@@ -89,11 +89,7 @@ void ApplyLabelLevel(LabelLevel level, std::vector<Document>& documents) {
   for (Document& document : documents) {
     std::vector<std::string> archives;
     for (const std::string& label : document.labels) {
-      std::string archive = ArchiveOfCategory(label);
-      if (std::find(archives.begin(), archives.end(), archive) ==
-          archives.end()) {
-        archives.push_back(std::move(archive));
-      }
+      AppendUnique(ArchiveOfCategory(label), archives);
     }
     document.labels = std::move(archives);
   }

@@ -43,12 +43,6 @@ constexpr LegacyArchive kLegacyArchives[] = {
     {"plasm-ph", "physics"}, {"ao-sci", "physics"},   {"bayes-an", "physics"},
 };
 
-void AppendUnique(std::string label, std::vector<std::string>& labels) {
-  if (std::find(labels.begin(), labels.end(), label) == labels.end()) {
-    labels.push_back(std::move(label));
-  }
-}
-
 // The metadata separates categories with commas; arXiv's own listings use
 // spaces, so both are accepted.
 std::vector<absl::string_view> SplitCategories(absl::string_view categories) {
@@ -83,6 +77,12 @@ std::string CanonicalCategory(absl::string_view category) {
 }
 
 }  // namespace
+
+void AppendUnique(std::string label, std::vector<std::string>& labels) {
+  if (std::find(labels.begin(), labels.end(), label) == labels.end()) {
+    labels.push_back(std::move(label));
+  }
+}
 
 absl::StatusOr<std::vector<Document>> ReadFullTextCorpus(
     const std::string& tar_gz, const std::string& labels_tsv) {

@@ -50,6 +50,10 @@ absl::StatusOr<std::vector<Document>> ReadJsonl(const std::string& path);
 // "alg-geom" -> "math", "chao-dyn" -> "nlin", "cmp-lg" -> "cs").
 std::string ArchiveOfCategory(absl::string_view category);
 
+// Appends `label` unless `labels` already holds it: labels stay in first-seen
+// order without duplicates.
+void AppendUnique(std::string label, std::vector<std::string>& labels);
+
 // Indices into a document vector, each list in ascending order.
 struct Split {
   std::vector<size_t> train, validation, test;

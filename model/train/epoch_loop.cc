@@ -125,16 +125,16 @@ absl::Status RunEpochs(
     torch::optim::Optimizer& optimizer, const EpochLoopOptions& options,
     const std::string& what,
     const std::function<void(const Progress&)>& on_progress) {
-  const fs::path checkpoints(options.checkpoint_dir);
-  const bool checkpointing = !options.checkpoint_dir.empty();
+  const fs::path checkpoints(options.checkpoints.dir);
+  const bool checkpointing = !options.checkpoints.dir.empty();
   Resumed resumed;
-  if (options.resume && checkpointing &&
+  if (options.checkpoints.resume && checkpointing &&
       fs::exists(checkpoints / kStateCheckpoint)) {
     try {
       resumed = LoadCheckpoint(checkpoints, task, model, optimizer);
     } catch (const std::exception& e) {
       return absl::DataLossError(absl::StrCat("cannot resume ", what, " from '",
-                                              options.checkpoint_dir,
+                                              options.checkpoints.dir,
                                               "': ", e.what()));
     }
   }
@@ -189,9 +189,9 @@ absl::Status RunEpochs(
                      run_elapsed / static_cast<double>(steps_this_run) *
                          static_cast<double>(remaining)});
       }
-      if (checkpointing && options.checkpoint_every_steps > 0 &&
+      if (checkpointing && options.checkpoints.every_steps > 0 &&
           step + 1 < steps_per_epoch &&
-          (step + 1) % options.checkpoint_every_steps == 0) {
+          (step + 1) % options.checkpoints.every_steps == 0) {
         if (absl::Status saved =
                 save(epoch - 1, WithinEpoch(task, step + 1, tokens, rng));
             !saved.ok()) {

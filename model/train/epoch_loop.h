@@ -64,6 +64,17 @@ class EpochTask {
                          const nlohmann::json& state) = 0;
 };
 
+// Where a run keeps its checkpoint and how often it writes it.
+struct CheckpointOptions {
+  std::string dir;  // empty: no checkpoints
+  // Continue from the checkpoint in `dir` when there is one (a run
+  // interrupted before its first checkpoint starts at epoch 1).
+  bool resume = false;
+  // Also checkpoint every this many steps within an epoch (0: at its end
+  // only), so that an interrupted epoch resumes where it stopped.
+  int64_t every_steps = 0;
+};
+
 struct EpochLoopOptions {
   int epochs = 1;
   // Stop after this epoch (0: run all); a resumed run continues.
@@ -73,14 +84,7 @@ struct EpochLoopOptions {
   // uninterrupted one.
   uint64_t generator_seed = 0;
   uint64_t torch_seed = 0;
-  // Empty: no checkpoints.
-  std::string checkpoint_dir;
-  // Continue from the checkpoint in checkpoint_dir when there is one (a run
-  // interrupted before its first checkpoint starts at epoch 1).
-  bool resume = false;
-  // Also checkpoint every this many steps within an epoch (0: at its end
-  // only).
-  int64_t checkpoint_every_steps = 0;
+  CheckpointOptions checkpoints;
 };
 
 // Runs `task`'s epochs on `model` and `optimizer`, resuming from and writing

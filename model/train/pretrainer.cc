@@ -5,13 +5,11 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <random>
 #include <utility>
 
-#include "absl/strings/str_cat.h"
 #include "model/train/epoch_loop.h"
 #include "model/train/training_support.h"
 
@@ -260,9 +258,7 @@ absl::StatusOr<std::vector<PretrainEpochSummary>> Pretrainer::TrainEpochs(
   loop.epochs = options_.epochs;
   loop.generator_seed = options_.seed * 1000033ULL;
   loop.torch_seed = options_.seed * 104729ULL;
-  loop.checkpoint_dir = options_.checkpoint_dir;
-  loop.resume = options_.resume;
-  loop.checkpoint_every_steps = options_.checkpoint_every_steps;
+  loop.checkpoints = options_.checkpoints;
   if (absl::Status ran = RunEpochs(task, *encoder_, task.optimizer(), loop,
                                    "pre-training", on_progress);
       !ran.ok()) {

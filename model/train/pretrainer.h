@@ -28,11 +28,9 @@ struct PretrainerOptions {
   double warmup_fraction = 0.05;
   double max_grad_norm = 1.0;
   uint64_t seed = 1;
-  std::string checkpoint_dir;  // empty: no checkpoints
-  bool resume = false;
-  // Also checkpoint every this many steps within an epoch (0: at its end
-  // only): an epoch over all the text outlasts a working session.
-  int64_t checkpoint_every_steps = 0;
+  // An epoch over all the text outlasts a working session: checkpoint within
+  // it.
+  CheckpointOptions checkpoints;
 };
 
 struct PretrainEpochSummary {

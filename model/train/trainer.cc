@@ -10,9 +10,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <numeric>
-#include <optional>
 #include <random>
-#include <sstream>
 #include <string>
 #include <utility>
 
@@ -578,9 +576,7 @@ absl::StatusOr<std::vector<EpochSummary>> Trainer::TrainEpochs(
   loop.stop_after_epoch = options_.stop_after_epoch;
   loop.generator_seed = options_.seed * 1000003ULL;
   loop.torch_seed = options_.seed * 7919ULL;
-  loop.checkpoint_dir = options_.checkpoint_dir;
-  loop.resume = options_.resume;
-  loop.checkpoint_every_steps = options_.checkpoint_every_steps;
+  loop.checkpoints = options_.checkpoints;
   if (absl::Status ran = RunEpochs(task, *encoder_, *adamw.optimizer, loop,
                                    "training", on_progress);
       !ran.ok()) {

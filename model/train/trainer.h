@@ -59,17 +59,11 @@ struct TrainerOptions {
   // Fraction of a training window's tokens dropped at random.
   double token_dropout = 0.0;
   uint64_t seed = 1;
-  // Where the per-epoch checkpoint lives; empty: no checkpoints.
-  std::string checkpoint_dir;
-  // Continue from the checkpoint in checkpoint_dir when there is one.
-  bool resume = false;
+  CheckpointOptions checkpoints;
   // Stop after this epoch (0: run all epochs). With a checkpoint, --resume
   // later continues exactly as an uninterrupted run: a long training run can
   // be done in slices.
   int stop_after_epoch = 0;
-  // Also checkpoint every this many steps within an epoch (0: only at its
-  // end), so that an interrupted epoch resumes where it stopped.
-  int64_t checkpoint_every_steps = 0;
   // Batches of draws of similar length (GroupByLength), so that a batch of
   // abstracts is not padded to a full text's window.
   bool group_by_length = false;

@@ -145,4 +145,16 @@ std::string TemporaryDirectory(const std::string& name) {
   return dir.string();
 }
 
+void ExpectSameWeights(const Encoder& actual, const Encoder& expected) {
+  const auto expected_parameters = expected->named_parameters();
+  for (const auto& item : actual->named_parameters()) {
+    const torch::Tensor* want = expected_parameters.find(item.key());
+    if (want == nullptr) {
+      ADD_FAILURE() << item.key() << " is not among the expected parameters";
+      continue;
+    }
+    EXPECT_TRUE(torch::equal(item.value(), *want)) << item.key();
+  }
+}
+
 }  // namespace wersa::testing_support

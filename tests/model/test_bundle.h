@@ -40,6 +40,10 @@ std::unique_ptr<Predictor> RandomPredictor(const ModelConfig& config,
 std::vector<int32_t> RandomTokenIds(int64_t length, int64_t vocab,
                                     uint32_t seed);
 
+// Every parameter of `actual` equals, bit for bit, the one of the same name
+// in `expected` (a test failure names each that does not).
+void ExpectSameWeights(const Encoder& actual, const Encoder& expected);
+
 // A fresh empty directory under the test's temporary directory.
 std::string TemporaryDirectory(const std::string& name);
 

@@ -15,6 +15,7 @@ namespace wersa::train {
 namespace {
 
 using ::testing::HasSubstr;
+using testing_support::ExpectSameWeights;
 using testing_support::GeneratedDocuments;
 using testing_support::SmallConfig;
 using testing_support::SmallTokenizer;
@@ -61,9 +62,7 @@ TEST(PretrainerTest, ResumedMidEpochEqualsUninterruptedRun) {
     torch::manual_seed(4);
     Encoder encoder(SmallConfig());
     PretrainerOptions options = TinyOptions();
-    options.checkpoint_dir = checkpoints;
-    options.checkpoint_every_steps = 2;
-    options.resume = resume;
+    options.checkpoints = {checkpoints, resume, 2};
     Pretrainer pretrainer(encoder, options);
     // At epoch 2's fourth step the checkpoint of its second is on disk.
     const auto copy_mid_epoch = [&](const Progress& p) {
@@ -93,10 +92,7 @@ TEST(PretrainerTest, ResumedMidEpochEqualsUninterruptedRun) {
     EXPECT_DOUBLE_EQ(resumed_epochs[i].loss, straight_epochs[i + 1].loss);
     EXPECT_EQ(resumed_epochs[i].tokens, straight_epochs[i + 1].tokens);
   }
-  const auto expected = straight->named_parameters();
-  for (const auto& item : resumed->named_parameters()) {
-    EXPECT_TRUE(torch::equal(item.value(), expected[item.key()])) << item.key();
-  }
+  ExpectSameWeights(resumed, straight);
 }
 
 // LibTorch throws on an embedding index past the table; both trainers return

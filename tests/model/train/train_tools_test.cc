@@ -25,6 +25,7 @@ namespace {
 
 using testing::HasSubstr;
 using testing_support::CommandResult;
+using testing_support::ExpectSameWeights;
 using testing_support::GeneratedDocuments;
 using testing_support::RunCommand;
 using testing_support::TemporaryDirectory;
@@ -268,10 +269,7 @@ TEST(TrainToolsTest, FineTunesFromABundle) {
   EXPECT_EQ(after->config.version, "2");
   EXPECT_EQ(after->config.ngram_buckets, 64);
   EXPECT_EQ(after->config.d_model, 32);
-  const auto expected = before->members.front()->named_parameters();
-  for (const auto& item : after->members.front()->named_parameters()) {
-    EXPECT_TRUE(torch::equal(item.value(), expected[item.key()])) << item.key();
-  }
+  ExpectSameWeights(after->members.front(), before->members.front());
 
   const CommandResult with_model_flag = RunCommand(
       std::string(WERSA_TRAIN_BINARY) + " --init_from " + base + " --data " +

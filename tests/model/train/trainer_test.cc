@@ -21,6 +21,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::FloatEq;
 using ::testing::HasSubstr;
+using testing_support::ExpectSameWeights;
 using testing_support::GeneratedDocuments;
 using testing_support::SmallTokenizer;
 using testing_support::TemporaryDirectory;
@@ -140,9 +141,8 @@ TEST(TrainerTest, ResumedRunEqualsUninterruptedRun) {
     Encoder encoder(TinyConfig());
     TrainerOptions options = TinyOptions();
     options.epochs = 3;
-    options.checkpoint_dir = checkpoints;
+    options.checkpoints = {checkpoints, resume};
     options.stop_after_epoch = stop_after;
-    options.resume = resume;
     Trainer trainer(encoder, options);
     EXPECT_TRUE(trainer.Train(train, validation, nullptr, nullptr).ok());
     return encoder;
@@ -152,10 +152,7 @@ TEST(TrainerTest, ResumedRunEqualsUninterruptedRun) {
   Encoder straight = run(straight_dir, 0, false);
   run(sliced_dir, 2, false);
   Encoder resumed = run(sliced_dir, 0, true);
-  const auto expected = straight->named_parameters();
-  for (const auto& item : resumed->named_parameters()) {
-    EXPECT_TRUE(torch::equal(item.value(), expected[item.key()])) << item.key();
-  }
+  ExpectSameWeights(resumed, straight);
 }
 
 TEST(TrainerTest, ResumedMidEpochEqualsUninterruptedRun) {
@@ -169,10 +166,8 @@ TEST(TrainerTest, ResumedMidEpochEqualsUninterruptedRun) {
     Encoder encoder(TinyConfig());
     TrainerOptions options = TinyOptions();
     options.epochs = 3;
-    options.checkpoint_dir = checkpoints;
-    options.checkpoint_every_steps = 2;
+    options.checkpoints = {checkpoints, resume, 2};
     options.token_dropout = 0.2;
-    options.resume = resume;
     Trainer trainer(encoder, options);
     // At epoch 2's fifth step the checkpoint of its fourth is on disk: a
     // copy of it is what an interruption there leaves behind.
@@ -190,10 +185,7 @@ TEST(TrainerTest, ResumedMidEpochEqualsUninterruptedRun) {
   Encoder straight = run(straight_dir, false, true);
   ASSERT_TRUE(std::filesystem::exists(snapshot_dir + "/state.json"));
   Encoder resumed = run(snapshot_dir, true, false);
-  const auto expected = straight->named_parameters();
-  for (const auto& item : resumed->named_parameters()) {
-    EXPECT_TRUE(torch::equal(item.value(), expected[item.key()])) << item.key();
-  }
+  ExpectSameWeights(resumed, straight);
 }
 
 TEST(TrainerTest, NgramTableTrainsAtItsOwnRate) {
@@ -366,22 +358,21 @@ TEST(TrainerTest, RejectsBadInput) {
   // continue from: it starts at epoch 1 and writes one.
   TrainerOptions resume = TinyOptions();
   resume.epochs = 1;
-  resume.resume = true;
-  resume.checkpoint_dir = TemporaryDirectory("empty");
+  resume.checkpoints = {TemporaryDirectory("empty"), true};
   Trainer resuming(encoder, resume);
   absl::StatusOr<std::vector<EpochSummary>> resumed =
       resuming.Train(TopicExamples(4, 9), {}, nullptr, nullptr);
   ASSERT_TRUE(resumed.ok()) << resumed.status();
   ASSERT_EQ(resumed->size(), 1u);
   EXPECT_EQ(resumed->front().epoch, 1);
-  EXPECT_TRUE(std::filesystem::exists(resume.checkpoint_dir + "/state.json"));
+  EXPECT_TRUE(std::filesystem::exists(resume.checkpoints.dir + "/state.json"));
 
   // A damaged checkpoint is an error that names it, never a fresh start.
-  std::ofstream(resume.checkpoint_dir + "/model.pt") << "not a checkpoint";
+  std::ofstream(resume.checkpoints.dir + "/model.pt") << "not a checkpoint";
   const absl::Status damaged =
       resuming.Train(TopicExamples(4, 9), {}, nullptr, nullptr).status();
   EXPECT_EQ(damaged.code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(damaged.message(), HasSubstr(resume.checkpoint_dir));
+  EXPECT_THAT(damaged.message(), HasSubstr(resume.checkpoints.dir));
 }
 
 }  // namespace
