@@ -45,16 +45,25 @@ std::string WriteJsonl(const std::string& dir) {
   return path;
 }
 
+// A wersa-train command for a tiny model (200 pieces, one block, small
+// windows, one thread) over `data` into `output`; `extra` adds the flags
+// each test varies.
+std::string TinyTrainCommand(const std::string& data, const std::string& output,
+                             const std::string& extra) {
+  return std::string(WERSA_TRAIN_BINARY) + " --data " + data + " --output " +
+         output +
+         " --vocab_size 200 --num_layers 1 --num_heads 2 --ffn_dim 64"
+         " --random_features 16 --batch_size 8 --window_tokens 128"
+         " --learning_rate 0.01 --threads 1" +
+         extra;
+}
+
 TEST(TrainToolsTest, TrainSaveReloadAndEvaluate) {
   const std::string dir = TemporaryDirectory("tools");
   const std::string data = "jsonl:" + WriteJsonl(dir);
   const std::string bundle_dir = dir + "/bundle";
   const CommandResult trained = RunCommand(
-      std::string(WERSA_TRAIN_BINARY) + " --data " + data + " --output " +
-      bundle_dir +
-      " --vocab_size 200 --d_model 32 --num_layers 1 --num_heads 2"
-      " --ffn_dim 64 --random_features 16 --epochs 6 --batch_size 8"
-      " --window_tokens 128 --learning_rate 0.01 --threads 1 --seed 3");
+      TinyTrainCommand(data, bundle_dir, " --d_model 32 --epochs 6 --seed 3"));
   ASSERT_EQ(trained.exit_code, 0) << trained.output;
   EXPECT_THAT(
       trained.output,
@@ -185,13 +194,11 @@ TEST(TrainToolsTest, SeveralSourcesWithWeightsPriorCorrectionAndNgrams) {
       "'jsonl:" + dir + "/first.jsonl;jsonl:" + dir + "/second.jsonl@0.5'";
   const std::string bundle_dir = dir + "/bundle";
   const CommandResult trained = RunCommand(
-      std::string(WERSA_TRAIN_BINARY) + " --data " + data + " --output " +
-      bundle_dir +
-      " --label_level archive --prior_correction first_source"
-      " --ngram_buckets 512 --ngram_dim 8 --group_by_length true"
-      " --vocab_size 200 --d_model 32 --num_layers 1 --num_heads 2"
-      " --ffn_dim 64 --random_features 16 --epochs 3 --batch_size 8"
-      " --window_tokens 128 --learning_rate 0.01 --threads 1 --seed 3");
+      TinyTrainCommand(data, bundle_dir,
+                       " --label_level archive --prior_correction first_source"
+                       " --ngram_buckets 512 --ngram_dim 8"
+                       " --group_by_length true --d_model 32 --epochs 3"
+                       " --seed 3"));
   ASSERT_EQ(trained.exit_code, 0) << trained.output;
   EXPECT_THAT(trained.output,
               HasSubstr("second.jsonl (weight 0.5): 60 documents, 50 kept, "
@@ -244,12 +251,9 @@ TEST(TrainToolsTest, FineTunesFromABundle) {
   const std::string data = "jsonl:" + WriteJsonl(dir);
   const std::string base = dir + "/base";
   const CommandResult trained = RunCommand(
-      std::string(WERSA_TRAIN_BINARY) + " --data " + data + " --output " +
-      base +
-      " --vocab_size 200 --d_model 32 --num_layers 1 --num_heads 2"
-      " --ffn_dim 64 --random_features 16 --ngram_buckets 64 --ngram_dim 4"
-      " --epochs 2 --batch_size 8 --window_tokens 128 --learning_rate 0.01"
-      " --threads 1 --seed 3");
+      TinyTrainCommand(data, base,
+                       " --d_model 32 --ngram_buckets 64 --ngram_dim 4"
+                       " --epochs 2 --seed 3"));
   ASSERT_EQ(trained.exit_code, 0) << trained.output;
 
   // Zero epochs are not allowed, so one epoch at a learning rate of zero
@@ -288,12 +292,9 @@ TEST(TrainToolsTest, FineTunesFromABundle) {
 void TrainTinyBundle(const std::string& data, const std::string& bundle_dir,
                      int seed, int d_model) {
   const CommandResult trained = RunCommand(
-      std::string(WERSA_TRAIN_BINARY) + " --data " + data + " --output " +
-      bundle_dir + " --vocab_size 200 --d_model " + std::to_string(d_model) +
-      " --num_layers 1 --num_heads 2 --ffn_dim 64 --random_features 16"
-      " --epochs 3 --batch_size 8 --window_tokens 128 --learning_rate 0.01"
-      " --threads 1 --seed " +
-      std::to_string(seed));
+      TinyTrainCommand(data, bundle_dir,
+                       " --d_model " + std::to_string(d_model) +
+                           " --epochs 3 --seed " + std::to_string(seed)));
   ASSERT_EQ(trained.exit_code, 0) << trained.output;
 }
 
